@@ -1,0 +1,66 @@
+"""The exam platform: create_app builds the one app used by the web, the CLI and the tests."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import DevConfig
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI, headers, error pages."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(DevConfig)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY before starting the app.")
+    _init_extensions(app)
+    _register_blueprints(app)
+    from app import cli, errors, security, templating
+
+    templating.register(app)
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import database
+    from app.auth.services import load_user
+    from app.extensions import csrf, db, htmx, login_manager, migrate
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.user_loader(load_user)
+    htmx.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            database.configure_sqlite(db.engine)
+
+
+def _migrations_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth.routes import bp as auth_bp
+    from app.coordinator.routes import bp as coordinator_bp
+    from app.exam.proctor_routes import bp as proctor_bp
+    from app.exam.routes import bp as exam_bp
+    from app.grading.routes import bp as grading_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(exam_bp, url_prefix="/exam")
+    app.register_blueprint(proctor_bp, url_prefix="/proctor")
+    app.register_blueprint(grading_bp, url_prefix="/grading")
+    app.register_blueprint(coordinator_bp, url_prefix="/coordinator")

@@ -1,0 +1,1 @@
+"""Exam analysis with pandas/numpy: item statistics (items.py) and pass rates (rates.py)."""

@@ -1,0 +1,78 @@
+"""Sign-in, sign-out and password change pages."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import services
+from app.auth.roles import ROLE_HOME
+from app.extensions import db
+from app.models import now_utc
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: an open redirect would let a phishing link bounce through us.
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target if not urlsplit(target).netloc else None
+
+
+@bp.get("/")
+def index():
+    """Send each user to their role's home page, or to sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for(ROLE_HOME[current_user.role]))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password."""
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    address = request.remote_addr or "unknown"
+    try:
+        user = services.authenticate(
+            request.form.get("email", ""), request.form.get("password", ""), address, now_utc()
+        )
+    except services.LoginRefused as refused:
+        db.session.commit()  # the failure counts toward the rate limit
+        return render_template(
+            "auth/login.html", error=refused.message, email=request.form.get("email", "")
+        ), refused.status
+    db.session.commit()
+    login_user(user)
+    return redirect(_safe_next(request.form.get("next")) or url_for(ROLE_HOME[user.role]))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out everywhere: every session cookie of this user stops working."""
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; other sessions are signed out."""
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    form = request.form
+    try:
+        services.change_password(
+            current_user, form.get("current", ""), form.get("new", ""), form.get("confirm", "")
+        )
+    except ValueError as problem:
+        return render_template("auth/password.html", error=str(problem)), 422
+    db.session.commit()
+    login_user(current_user)  # re-issue this browser's cookie with the new session version
+    flash("Your password is changed. Other browsers have been signed out.")
+    return redirect(url_for("auth.index"))

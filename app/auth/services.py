@@ -1,0 +1,95 @@
+"""Account services: authenticate with rate limiting, change passwords, end sessions."""
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+
+from app import audit
+from app.auth.passwords import check_password, dummy_check, hash_password, password_problem
+from app.extensions import db
+from app.models import LoginFailure, User
+
+
+class LoginRefused(Exception):
+    """A sign-in that may not proceed, with the message to show."""
+
+    def __init__(self, message: str, status: int = 401):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+WRONG_CREDENTIALS = "That email and password do not match an account."
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _recent_failures(email: str, address: str, now: datetime) -> tuple[int, int]:
+    since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    recent = select(func.count()).where(LoginFailure.at >= since)
+    by_account = db.session.scalar(recent.where(LoginFailure.email == email))
+    by_address = db.session.scalar(recent.where(LoginFailure.address == address))
+    return by_account or 0, by_address or 0
+
+
+def authenticate(email: str, password: str, address: str, now: datetime) -> User:
+    """The user for these credentials, or LoginRefused; failures count toward the rate limit."""
+    email = normalise_email(email)
+    limit = current_app.config["LOGIN_MAX_ATTEMPTS"]
+    by_account, by_address = _recent_failures(email, address, now)
+    # An address may try several accounts (a shared exam room), so it gets a larger budget.
+    if by_account >= limit or by_address >= limit * 5:
+        raise LoginRefused(
+            "Too many failed sign-ins. Wait 15 minutes or ask the coordinator to reset your "
+            "password.",
+            status=429,
+        )
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        dummy_check(password)
+    if user is None or not user.is_active or not check_password(user.password_hash, password):
+        db.session.add(LoginFailure(email=email, address=address, at=now))
+        db.session.flush()
+        raise LoginRefused(WRONG_CREDENTIALS)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session cookie of the user (all browsers, all devices)."""
+    user.session_version += 1
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    """Set a new password after checking the current one; ends every other session."""
+    if not check_password(user.password_hash, current):
+        raise ValueError("The current password is not right.")
+    if new != confirm:
+        raise ValueError("The new password and its confirmation differ.")
+    problem = password_problem(new)
+    if problem:
+        raise ValueError(problem)
+    user.password_hash = hash_password(new)
+    end_all_sessions(user)
+    audit.record("user.password_changed", user, actor=user)
+
+
+def load_user(session_id: str) -> User | None:
+    """The user for a session id "user_id:version", or None when the version is stale."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def prune_login_failures(now: datetime) -> None:
+    """Forget failures older than the window (called from the sweep)."""
+    since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    db.session.execute(delete(LoginFailure).where(or_(LoginFailure.at < since)))

@@ -1,0 +1,1 @@
+"""The question bank as files: format, validation, import with versioning, export."""

@@ -1,0 +1,127 @@
+"""Command-line jobs under `flask --app wsgi ...`."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from app.extensions import db
+
+bank_cli = AppGroup("bank", help="Validate, import and export the question bank.")
+users_cli = AppGroup("users", help="Create accounts.")
+audit_cli = AppGroup("audit", help="Check the audit log.")
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(problems)} problem(s) found; nothing was imported.", err=True)
+
+
+@bank_cli.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+def bank_validate(path: Path) -> None:
+    """Check a bank file or folder and report every problem (exit 1 if any)."""
+    from app.bank.loader import read_bank
+
+    content = read_bank(path)
+    if content.problems:
+        _print_problems(content.problems)
+        sys.exit(1)
+    counts = ", ".join(f"{len(v)} {k}(s)" for k, v in content.records.items())
+    click.echo(f"OK: {counts}")
+
+
+@bank_cli.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+def bank_import(path: Path) -> None:
+    """Validate, then import all or nothing; changed records become new versions."""
+    from app.bank.importer import import_bank
+    from app.bank.loader import read_bank
+
+    content = read_bank(path)
+    if content.problems:
+        _print_problems(content.problems)
+        sys.exit(1)
+    summary = import_bank(content)
+    db.session.commit()
+    click.echo(f"Imported: {summary}")
+
+
+@bank_cli.command("export")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+def bank_export(out_dir: Path) -> None:
+    """Write the latest version of every record to OUT_DIR in the bank format."""
+    from app.bank.export import export_bank
+
+    counts = export_bank(out_dir)
+    click.echo("Wrote " + ", ".join(f"{n} {k}(s)" for k, n in counts.items()) + f" to {out_dir}")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True)
+@click.option("--track", "tracks", multiple=True, help="A track a candidate is approved for.")
+def users_create(email: str, name: str, role: str, tracks: tuple[str, ...]) -> None:
+    """Create one account; the password is read from a prompt (or stdin), never an argument."""
+    from app.auth.accounts import NewAccount, create_user
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
+    try:
+        user = create_user(NewAccount(email, name, role, password, tracks))
+    except ValueError as problem:
+        raise click.ClickException(str(problem)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}")
+
+
+@users_cli.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def users_import(csv_file) -> None:
+    """Create every account of a CSV (email,name,role,tracks,password) or none."""
+    from app.auth.accounts import import_accounts
+
+    try:
+        users = import_accounts(csv_file.read())
+    except ValueError as problems:
+        click.echo(f"{csv_file.name}:\n{problems}", err=True)
+        raise click.ClickException("nothing was imported") from None
+    db.session.commit()
+    click.echo(f"Created {len(users)} account(s) from {csv_file.name}")
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Create the demo accounts, sample bank and a sitting starting now (idempotent)."""
+    from app.demo import DEMO_PASSWORD, load_demo
+    from app.models import now_utc
+
+    accounts, sitting = load_demo(now_utc())
+    db.session.commit()
+    click.echo(f"Demo ready: {sitting.name} with {len(sitting.seats)} seats.")
+    click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
+    for a in accounts:
+        click.echo(f"  {a.role:<12} {a.email:<28} {a.name}  {a.track}")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 naming every edited or removed row."""
+    from app.audit import verify_chain
+
+    problems = verify_chain()
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        raise click.ClickException(f"the audit log has {len(problems)} problem(s)")
+    click.echo("The audit log is intact.")
+
+
+def register(app: Flask) -> None:
+    """Attach every command group to the app."""
+    for command in (bank_cli, users_cli, audit_cli, demo):
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""The coordinator's pages: sittings, seats, bank, results and reports."""

@@ -1,0 +1,1 @@
+"""Exam delivery: the candidate's pages and the proctor's console."""

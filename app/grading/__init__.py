@@ -1,0 +1,1 @@
+"""Blind grading of Part Two responses."""

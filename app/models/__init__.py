@@ -1,0 +1,30 @@
+"""All models, imported so Alembic and the app see one metadata."""
+
+from app.models.attempts import Answer, Attempt, Result
+from app.models.audit import AuditEvent
+from app.models.bank import Form, FormEntry, Item, Rubric, Vignette
+from app.models.base import Base, now_utc
+from app.models.people import Approval, LoginFailure, User
+from app.models.sittings import ExamWindow, Incident, Seat, Sitting, SittingForm
+
+__all__ = [
+    "Answer",
+    "Approval",
+    "Attempt",
+    "AuditEvent",
+    "Base",
+    "ExamWindow",
+    "Form",
+    "FormEntry",
+    "Incident",
+    "Item",
+    "LoginFailure",
+    "Result",
+    "Rubric",
+    "Seat",
+    "Sitting",
+    "SittingForm",
+    "User",
+    "Vignette",
+    "now_utc",
+]
