@@ -12,6 +12,7 @@ from app.extensions import db
 bank_cli = AppGroup("bank", help="Validate, import and export the question bank.")
 users_cli = AppGroup("users", help="Create accounts.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
+sittings_cli = AppGroup("sittings", help="Jobs for sittings and attempts.")
 
 
 def _print_problems(problems) -> None:
@@ -121,7 +122,18 @@ def audit_verify() -> None:
     click.echo("The audit log is intact.")
 
 
+@sittings_cli.command("sweep")
+def sittings_sweep() -> None:
+    """Finalise attempts past their deadline that no browser submitted (safe to run any time)."""
+    from app.exam.services import sweep
+    from app.models import now_utc
+
+    count = sweep(now_utc())
+    db.session.commit()
+    click.echo(f"Finalised {count} expired attempt(s).")
+
+
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
-    for command in (bank_cli, users_cli, audit_cli, demo):
+    for command in (bank_cli, users_cli, audit_cli, sittings_cli, demo):
         app.cli.add_command(command)

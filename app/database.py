@@ -1,17 +1,26 @@
 """Engine set-up: SQLite durability and locking, applied on every new connection."""
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def writes(view):
+    """Mark a GET view that writes, so its transaction takes the write lock up front too."""
+    view.writes_on_get = True
+    return view
+
+
 def _wants_write_lock() -> bool:
     # Writers take SQLite's lock up front, so two autosaves queue on busy_timeout instead of
     # failing with "database is locked" when both try to upgrade a read lock. Pages that only
     # read start deferred transactions and do not queue behind writers.
-    return not (has_request_context() and request.method in READ_ONLY_METHODS)
+    if not has_request_context() or request.method not in READ_ONLY_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes_on_get", False))
 
 
 def configure_sqlite(engine: Engine) -> None:

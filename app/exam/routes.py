@@ -1,18 +1,138 @@
-"""Candidate pages: home, Part One and Part Two delivery."""
+"""Candidate pages: home, the rules of a part, the exam itself, autosave, review, submit."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.roles import role_required
-from app.exam import services
+from app.database import writes
+from app.errors import render_error
+from app.exam import services, timing, views
+from app.extensions import db
 from app.models import now_utc
 
 bp = Blueprint("exam", __name__, template_folder="templates")
+PARTS = {"MC", "VIGNETTE"}
+
+
+@bp.errorhandler(services.DeliveryError)
+def delivery_error(error: services.DeliveryError):
+    """A refused exam action: commit what the refusal recorded (audit, expiry), then say why."""
+    db.session.commit()
+    return render_error(error.status, error.message)
 
 
 @bp.get("/")
 @role_required("candidate")
 def home():
     """The candidate's seats and what each part allows now."""
-    seats = services.candidate_seats(current_user, now_utc())
+    now = now_utc()
+    seats = views.seat_cards(services.candidate_seats(current_user, now), now)
     return render_template("exam/home.html", seats=seats)
+
+
+@bp.get("/seat/<int:seat_id>/<part>")
+@role_required("candidate")
+def rules(seat_id: int, part: str):
+    """The rules of a part before starting it."""
+    if part not in PARTS:
+        abort(404)
+    seat = services.seat_of(current_user, seat_id)
+    return render_template("exam/rules.html", **views.rules_context(seat, part, now_utc()))
+
+
+@bp.post("/seat/<int:seat_id>/<part>/start")
+@role_required("candidate")
+def start(seat_id: int, part: str):
+    """Start the part (or rejoin it): the server fixes the deadline now."""
+    if part not in PARTS:
+        abort(404)
+    attempt = services.start_attempt(services.seat_of(current_user, seat_id), part, now_utc())
+    db.session.commit()
+    return redirect(url_for("exam.sit", public_id=attempt.public_id))
+
+
+@bp.get("/attempt/<public_id>")
+@role_required("candidate")
+@writes
+def sit(public_id: str):
+    """The exam page: every question, the navigator, the timer and the save status."""
+    now = now_utc()
+    attempt = services.attempt_of(current_user, public_id)
+    if timing.is_closed(attempt, now):
+        return redirect(url_for("exam.receipt", public_id=public_id))
+    services.claim_client(attempt)
+    db.session.commit()
+    template = "exam/sit_mc.html" if attempt.part == "MC" else "exam/sit_vignette.html"
+    return render_template(template, **views.sit_context(attempt, now))
+
+
+def _int_field(name: str, minimum: int = 0) -> int:
+    value = request.form.get(name, "")
+    if not value.isdigit() or int(value) < minimum:
+        abort(422, description=f"The field {name!r} must be a whole number of at least {minimum}.")
+    return int(value)
+
+
+@bp.post("/attempt/<public_id>/save")
+@role_required("candidate")
+def save(public_id: str):
+    """Autosave one answer (a whole snapshot with its seq); 200 means it is committed."""
+    now = now_utc()
+    attempt = services.attempt_of(current_user, public_id)
+    outcome = services.save_choice(
+        attempt,
+        _int_field("item", 1),
+        request.form.get("option", ""),
+        request.form.get("flagged") == "1",
+        _int_field("seq", 1),
+        request.form.get("client", ""),
+        now,
+    )
+    db.session.commit()
+    return render_template("exam/_save_status.html", outcome=outcome, state="open")
+
+
+@bp.get("/attempt/<public_id>/clock")
+@role_required("candidate")
+def clock(public_id: str):
+    """The seconds left and the attempt's state, for the page's light re-sync poll."""
+    now = now_utc()
+    attempt = services.attempt_of(current_user, public_id)
+    return render_template(
+        "exam/_clock.html",
+        attempt=attempt,
+        seconds_left=timing.seconds_left(attempt, now),
+        state=timing.attempt_state(attempt, now),
+    )
+
+
+@bp.get("/attempt/<public_id>/review")
+@role_required("candidate")
+def review(public_id: str):
+    """Unanswered and flagged questions before submitting."""
+    now = now_utc()
+    attempt = services.attempt_of(current_user, public_id)
+    if timing.is_closed(attempt, now):
+        return redirect(url_for("exam.receipt", public_id=public_id))
+    return render_template("exam/review.html", **views.review_context(attempt, now))
+
+
+@bp.post("/attempt/<public_id>/submit")
+@role_required("candidate")
+def submit(public_id: str):
+    """Submit the part: after this, nothing in it changes."""
+    attempt = services.attempt_of(current_user, public_id)
+    if timing.is_closed(attempt, now_utc()) and attempt.submitted_at is not None:
+        return redirect(url_for("exam.receipt", public_id=public_id))
+    services.submit_attempt(attempt, now_utc(), by_timer=request.form.get("reason") == "time")
+    db.session.commit()
+    return redirect(url_for("exam.receipt", public_id=public_id))
+
+
+@bp.get("/attempt/<public_id>/receipt")
+@role_required("candidate")
+def receipt(public_id: str):
+    """The closed page: submitted time, answers recorded, and the receipt hash."""
+    now = now_utc()
+    attempt = services.attempt_of(current_user, public_id)
+    return render_template("exam/receipt.html", **views.receipt_context(attempt, now))

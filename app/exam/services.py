@@ -1,17 +1,258 @@
-"""Candidate delivery services: seats, attempts, answers; they flush, the view commits."""
+"""Candidate delivery: seats, attempts, autosave, submit and scoring; services flush only."""
 
-from datetime import datetime
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
+from app import audit
+from app.exam import scoring, timing
 from app.extensions import db
-from app.models import Seat, User
+from app.models import Answer, Attempt, Form, Result, Seat, SittingForm, User
+
+
+class DeliveryError(Exception):
+    """A request the exam cannot honour; carries the HTTP status and the message to show."""
+
+    status = 422
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status or self.status
+
+
+class AttemptClosed(DeliveryError):
+    """The attempt is submitted or past its deadline: nothing more is written."""
+
+    status = 409
+
+
+@dataclass
+class SaveOutcome:
+    """What an autosave did: applied, or ignored as stale (an older or repeated snapshot)."""
+
+    applied: bool
+    answer: Answer
+    seconds_left: int
+    saved_at: datetime
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=current_app.config["SAVE_GRACE_SECONDS"])
 
 
 def candidate_seats(candidate: User, now: datetime) -> list[Seat]:
     """The candidate's seats, newest sitting first."""
-    return list(
-        db.session.scalars(
-            select(Seat).where(Seat.candidate_id == candidate.id).order_by(Seat.id.desc())
-        )
+    stmt = select(Seat).where(Seat.candidate_id == candidate.id).order_by(Seat.id.desc())
+    return list(db.session.scalars(stmt))
+
+
+def seat_of(candidate: User, seat_id: int) -> Seat:
+    """The candidate's own seat, or 404: another candidate's seat does not exist for them."""
+    seat = db.session.get(Seat, seat_id)
+    if seat is None or seat.candidate_id != candidate.id:
+        raise DeliveryError("No such exam seat.", 404)
+    return seat
+
+
+def attempt_of(candidate: User, public_id: str) -> Attempt:
+    """The candidate's own attempt by its unguessable id, or 404."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.public_id == public_id))
+    if attempt is None or attempt.seat.candidate_id != candidate.id:
+        raise DeliveryError("No such attempt.", 404)
+    return attempt
+
+
+def attempt_for(seat: Seat, part: str) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(Attempt.seat_id == seat.id, Attempt.part == part)
     )
+
+
+def form_for(seat: Seat, part: str) -> Form | None:
+    """The newest version of the sitting's form for this seat's endorsement (MC) or track."""
+    codes = select(SittingForm.form_code).where(SittingForm.sitting_id == seat.sitting_id)
+    stmt = select(Form).where(Form.code.in_(codes), Form.part == part)
+    stmt = (
+        stmt.where(Form.endorsement == seat.endorsement)
+        if part == "MC"
+        else stmt.where(Form.track == seat.track)
+    )
+    return db.session.scalar(stmt.order_by(Form.version.desc(), Form.id.desc()).limit(1))
+
+
+def _shuffled(values: list, rng: random.Random, shuffle: bool) -> list:
+    values = list(values)
+    if shuffle:
+        rng.shuffle(values)
+    return values
+
+
+def start_problem(seat: Seat, part: str, now: datetime) -> str | None:
+    """Why this part cannot start now, or None."""
+    if seat.voided_at is not None:
+        return "This seat was voided by the proctor."
+    if seat.admitted_at is None:
+        return "The proctor has not admitted you yet."
+    if part == "VIGNETTE":
+        first = attempt_for(seat, "MC")
+        if first is None or not timing.is_closed(first, now):
+            return "Part Two opens when Part One is submitted."
+    if form_for(seat, part) is None:
+        return "No form for this part is set up for your sitting; please tell the proctor."
+    return None
+
+
+def start_attempt(
+    seat: Seat, part: str, now: datetime, rng: random.Random | None = None
+) -> Attempt:
+    """Start (or return the already started) attempt; the deadline is fixed by the server now."""
+    existing = attempt_for(seat, part)
+    if existing is not None:
+        return existing
+    if problem := start_problem(seat, part, now):
+        raise DeliveryError(problem, 409)
+    form = form_for(seat, part)
+    rng = rng or random.Random(secrets.randbits(64))
+    attempt = Attempt(
+        seat=seat,
+        part=part,
+        form=form,
+        started_at=now,
+        deadline_at=timing.initial_deadline(now, form, seat),
+    )
+    if part == "MC":
+        attempt.item_order = _shuffled([i.id for i in form.items], rng, form.shuffle_items)
+        attempt.option_order = {
+            str(i.id): _shuffled([o["id"] for o in i.options], rng, form.shuffle_options)
+            for i in form.items
+        }
+    db.session.add(attempt)
+    db.session.flush()
+    audit.record(
+        "attempt.started",
+        attempt,
+        actor=seat.candidate_id,
+        now=now,
+        part=part,
+        form=f"{form.code} v{form.version}",
+        deadline=attempt.deadline_at.isoformat(),
+    )
+    return attempt
+
+
+def claim_client(attempt: Attempt) -> str:
+    """Make this browser window the attempt's one live session; an older window stops saving."""
+    attempt.client_token = secrets.token_hex(8)
+    db.session.flush()
+    return attempt.client_token
+
+
+def _answers_by_item(attempt: Attempt) -> dict[int, Answer]:
+    return {a.item_id: a for a in attempt.answers if a.item_id is not None}
+
+
+def _refuse_if_closed(attempt: Attempt, now: datetime) -> None:
+    if timing.accepts_writes(attempt, now, grace()):
+        return
+    if attempt.submitted_at is None:
+        finalise(attempt, now, "time")
+    audit.record("attempt.late_save_refused", attempt, actor=attempt.seat.candidate_id, now=now)
+    raise AttemptClosed("This part is closed: your answers were recorded when time ended.")
+
+
+def save_choice(
+    attempt: Attempt, item_id: int, option: str, flagged: bool, seq: int, client: str, now: datetime
+) -> SaveOutcome:
+    """Store one item's whole answer if its seq is newer than the stored one (idempotent)."""
+    _refuse_if_closed(attempt, now)
+    if attempt.client_token and client != attempt.client_token:
+        raise AttemptClosed("This exam was opened in another window; continue there.", 409)
+    if str(item_id) not in attempt.option_order:
+        raise DeliveryError("That question is not part of this exam.")
+    if option and option not in attempt.option_order[str(item_id)]:
+        raise DeliveryError("That choice is not one of the question's options.")
+    answer = _answers_by_item(attempt).get(item_id)
+    applied = answer is None or seq > answer.seq
+    if answer is None:
+        answer = Answer(attempt=attempt, item_id=item_id)
+        db.session.add(answer)
+    if applied:
+        answer.value, answer.flagged, answer.seq, answer.saved_at = option, flagged, seq, now
+        attempt.last_seq = max(attempt.last_seq, seq)
+    attempt.last_seen_at = now
+    db.session.flush()
+    return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
+
+
+def recorded_answers(attempt: Attempt) -> dict[str, str]:
+    """The recorded answers by item 'KEY v1' (Part One) or vignette key (Part Two)."""
+    out = {}
+    for answer in attempt.answers:
+        if answer.item_id is not None and answer.value:
+            item = next(i for i in attempt.form.items if i.id == answer.item_id)
+            out[f"{item.key} v{item.version}"] = answer.value
+        elif answer.vignette_id is not None and answer.chosen:
+            out[f"vignette {answer.vignette_id}"] = answer.value
+    return out
+
+
+def _record_mc_result(attempt: Attempt, now: datetime) -> Result:
+    chosen = {a.item_id: a.value for a in attempt.answers if a.item_id is not None}
+    outcome = scoring.score_mc(attempt.form.items, chosen, attempt.form.pass_mark)
+    result = db.session.scalar(
+        select(Result).where(Result.seat_id == attempt.seat_id, Result.part == "MC")
+    ) or Result(seat_id=attempt.seat_id, part="MC")
+    result.attempt = attempt
+    result.score, result.max_score = outcome.score, outcome.max_score
+    result.percent, result.passed = outcome.percent, outcome.passed
+    result.domain_scores, result.computed_at = outcome.domains, now
+    db.session.add(result)
+    return result
+
+
+def finalise(attempt: Attempt, now: datetime, reason: str, actor=None) -> Attempt:
+    """Close the attempt for good: stamp it, make the receipt, score or queue it for grading."""
+    if attempt.submitted_at is not None:
+        return attempt
+    ended_by_time = reason == "time"
+    attempt.submitted_at = timing.closing_time(attempt, now) if ended_by_time else now
+    attempt.submit_reason = reason
+    attempt.paused_at = None
+    attempt.receipt = scoring.receipt_hash(recorded_answers(attempt))
+    if attempt.part == "MC":
+        _record_mc_result(attempt, now)
+    else:
+        from app.grading.services import create_responses  # grading owns what happens next
+
+        create_responses(attempt, now)
+    db.session.flush()
+    audit.record(
+        "attempt.expired" if ended_by_time else "attempt.submitted",
+        attempt,
+        actor=actor if actor is not None else attempt.seat.candidate_id,
+        now=now,
+        reason=reason,
+        receipt=attempt.receipt,
+        answers=len(recorded_answers(attempt)),
+    )
+    return attempt
+
+
+def submit_attempt(attempt: Attempt, now: datetime, by_timer: bool = False) -> Attempt:
+    """The candidate (or their page's timer at zero) submits; after the grace it is closed."""
+    _refuse_if_closed(attempt, now)
+    return finalise(attempt, now, "time" if by_timer else "candidate")
+
+
+def sweep(now: datetime) -> int:
+    """Finalise every attempt past its deadline that nobody submitted (the abandoned ones)."""
+    open_attempts = db.session.scalars(select(Attempt).where(Attempt.submitted_at.is_(None)))
+    expired = [a for a in open_attempts if timing.is_expired(a, now)]
+    for attempt in expired:
+        finalise(attempt, now, "time")
+    return len(expired)

@@ -1,0 +1,133 @@
+"""What the candidate's templates show, built from an attempt; never the key or statistics."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.codes import PART_LABELS
+from app.exam import scoring, services, timing
+from app.extensions import db
+from app.models import Attempt, Result, Seat
+
+
+@dataclass
+class Question:
+    n: int
+    item_id: int
+    stem: str
+    options: list[tuple[str, str]]  # (option id, text) in this attempt's shuffled order
+    chosen: str
+    flagged: bool
+
+
+def questions(attempt: Attempt) -> list[Question]:
+    """The attempt's items in its own order, options in its own order, with saved answers."""
+    items = {i.id: i for i in attempt.form.items}
+    answers = {a.item_id: a for a in attempt.answers if a.item_id is not None}
+    out = []
+    for n, item_id in enumerate(attempt.item_order, 1):
+        item, answer = items[item_id], answers.get(item_id)
+        order = attempt.option_order[str(item_id)]
+        options = [(oid, item.option_text(oid)) for oid in order]
+        out.append(
+            Question(
+                n,
+                item_id,
+                item.stem,
+                options,
+                answer.value if answer else "",
+                bool(answer and answer.flagged),
+            )
+        )
+    return out
+
+
+def part_minutes(seat: Seat, form) -> int:
+    return round(timing.allowed_duration(form, seat).total_seconds() / 60)
+
+
+@dataclass
+class PartCard:
+    part: str
+    label: str
+    state: str  # not_started, open, paused, submitted, expired, unavailable
+    attempt: Attempt | None
+    problem: str | None
+    result: Result | None
+
+
+def _part_card(seat: Seat, part: str, now: datetime) -> PartCard:
+    attempt = services.attempt_for(seat, part)
+    result = next((r for r in _results(seat) if r.part == part and r.released_at), None)
+    if attempt is not None:
+        state = timing.attempt_state(attempt, now)
+        return PartCard(part, PART_LABELS[part], state, attempt, None, result)
+    problem = services.start_problem(seat, part, now)
+    return PartCard(
+        part, PART_LABELS[part], "unavailable" if problem else "not_started", None, problem, result
+    )
+
+
+def _results(seat: Seat) -> list[Result]:
+    return list(db.session.scalars(select(Result).where(Result.seat_id == seat.id)))
+
+
+def seat_cards(seats: list[Seat], now: datetime) -> list[tuple[Seat, list[PartCard]]]:
+    """Each seat with a card per part saying what the candidate can do now."""
+    return [(s, [_part_card(s, p, now) for p in ("MC", "VIGNETTE")]) for s in seats]
+
+
+def rules_context(seat: Seat, part: str, now: datetime) -> dict:
+    """What the rules page states: duration with accommodations, size, pass mark, the end."""
+    form = services.form_for(seat, part)
+    return {
+        "seat": seat,
+        "part": part,
+        "label": PART_LABELS[part],
+        "form": form,
+        "minutes": part_minutes(seat, form) if form else None,
+        "problem": services.start_problem(seat, part, now),
+        "attempt": services.attempt_for(seat, part),
+    }
+
+
+def sit_context(attempt: Attempt, now: datetime) -> dict:
+    """The exam page's data: questions, seconds left, the live-session token."""
+    return {
+        "attempt": attempt,
+        "questions": questions(attempt) if attempt.part == "MC" else [],
+        "seconds_left": timing.seconds_left(attempt, now),
+        "state": timing.attempt_state(attempt, now),
+        "label": PART_LABELS[attempt.part],
+    }
+
+
+def review_context(attempt: Attempt, now: datetime) -> dict:
+    """Unanswered and flagged questions, by their number in this attempt."""
+    qs = questions(attempt)
+    return {
+        "attempt": attempt,
+        "questions": qs,
+        "unanswered": [q for q in qs if not q.chosen],
+        "flagged": [q for q in qs if q.flagged],
+        "seconds_left": timing.seconds_left(attempt, now),
+    }
+
+
+def receipt_context(attempt: Attempt, now: datetime) -> dict:
+    """The receipt: when the part closed, how many answers are recorded, their short hash."""
+    recorded = services.recorded_answers(attempt)
+    closed_at = attempt.submitted_at or (
+        timing.closing_time(attempt, now) if timing.is_expired(attempt, now) else None
+    )
+    return {
+        "attempt": attempt,
+        "closed_at": closed_at,
+        "recorded": len(recorded),
+        "receipt": attempt.receipt or scoring.receipt_hash(recorded),
+        "state": timing.attempt_state(attempt, now),
+        "label": PART_LABELS[attempt.part],
+        "grace": current_app.config["SAVE_GRACE_SECONDS"],
+    }

@@ -1,0 +1,98 @@
+// The exam page: one question at a time (all are on the page, so moving between them works
+// offline), the navigator, and the countdown. The countdown is derived from the seconds left
+// that the server last said, never decremented on its own; autosave.js re-syncs it.
+(function () {
+  "use strict";
+  const exam = document.getElementById("exam");
+  if (!exam) return;
+  const timer = document.getElementById("timer");
+  const announcer = document.getElementById("announcer");
+  const paused = document.getElementById("paused-banner");
+  const toggle = document.getElementById("timer-toggle");
+  const marks = [30, 15, 5, 1];
+  let deadline = performance.now() + 1000 * Number(exam.dataset.secondsLeft);
+  let state = exam.dataset.state;
+  let announced = new Set(marks.filter(function (m) { return Number(exam.dataset.secondsLeft) <= m * 60; }));
+  let submitted = false;
+
+  // --- questions and navigator (Part One) ---
+  const sections = Array.from(document.querySelectorAll("section.question"));
+  function show(n) {
+    if (!sections.length) return;
+    n = Math.min(Math.max(1, n), sections.length);
+    sections.forEach(function (s) { s.hidden = Number(s.dataset.n) !== n; });
+    document.querySelectorAll("#navigator a").forEach(function (a) {
+      if (Number(a.dataset.n) === n) a.setAttribute("aria-current", "step");
+      else a.removeAttribute("aria-current");
+    });
+    history.replaceState(null, "", "#q-" + n);
+    const legend = sections[n - 1].querySelector("legend");
+    legend.setAttribute("tabindex", "-1");
+    legend.focus();
+  }
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest("[data-go], #navigator a");
+    if (!link) return;
+    event.preventDefault();
+    show(Number(link.dataset.go || link.dataset.n));
+  });
+  function markNavigator(form) {
+    const section = form.closest("section.question");
+    if (!section) return;
+    const item = document.querySelector("#navigator a[data-n='" + section.dataset.n + "']");
+    const answered = !!form.querySelector("input[type=radio]:checked");
+    const flagged = !!form.querySelector("input[name=flagged]:checked");
+    item.classList.toggle("answered", answered);
+    item.classList.toggle("flagged", flagged);
+    item.setAttribute("aria-label", "Question " + section.dataset.n + (answered ? ", answered" : "") + (flagged ? ", flagged" : ""));
+  }
+  document.addEventListener("change", function (e) { const f = e.target.closest(".answer-form"); if (f) markNavigator(f); });
+  document.addEventListener("exam:restored", function (e) { markNavigator(e.target); });
+  if (sections.length) {
+    const match = /^#q-(\d+)$/.exec(location.hash);
+    if (match) show(Number(match[1]));
+  }
+
+  // --- countdown ---
+  function format(seconds) {
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    const mm = (h ? String(m).padStart(2, "0") : String(m));
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+  function left() { return Math.max(0, Math.ceil((deadline - performance.now()) / 1000)); }
+  function announce(minutes) {
+    announcer.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
+  }
+  function timeUp() {
+    if (submitted) return;
+    submitted = true;
+    announcer.textContent = "Time is up. Your answers are being submitted.";
+    const finish = function () { document.getElementById("timeout-form").submit(); };
+    // give the journal a moment to send what it holds, then close the part
+    if (window.ExamJournal && window.ExamJournal.pending()) window.ExamJournal.replay().finally(finish);
+    else finish();
+  }
+  function tick() {
+    if (state === "paused") { timer.textContent = "Paused"; return; }
+    const seconds = left();
+    timer.textContent = format(seconds);
+    marks.forEach(function (m) {
+      if (seconds <= m * 60 && !announced.has(m)) { announced.add(m); announce(m); }
+    });
+    if (seconds === 0 && state === "open") timeUp();
+  }
+  exam.addEventListener("exam:sync", function (event) {
+    state = event.detail.state;
+    deadline = performance.now() + 1000 * event.detail.secondsLeft;
+    paused.hidden = state !== "paused";
+    tick();
+  });
+  toggle.addEventListener("click", function () {
+    const hide = toggle.getAttribute("aria-pressed") !== "true";
+    toggle.setAttribute("aria-pressed", String(hide));
+    toggle.textContent = hide ? "Show timer" : "Hide timer";
+    timer.classList.toggle("concealed", hide);
+  });
+  tick();
+  setInterval(tick, 1000);
+})();
