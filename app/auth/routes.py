@@ -20,6 +20,12 @@ def _safe_next(target: str | None) -> str | None:
     return target if not urlsplit(target).netloc else None
 
 
+@bp.get("/healthz")
+def health():
+    """A bare liveness check for load balancers (and the benchmark's baseline)."""
+    return "ok", 200, {"Content-Type": "text/plain"}
+
+
 @bp.get("/")
 def index():
     """Send each user to their role's home page, or to sign in."""

@@ -6,7 +6,7 @@ from app.codes import ROLES
 from tests.conftest import csrf_from, sign_in
 
 # Endpoints open to anyone, or to any signed-in user whatever the role.
-PUBLIC = {"static", "auth.index", "auth.login"}
+PUBLIC = {"static", "auth.index", "auth.login", "auth.health"}
 ANY_SIGNED_IN = {"auth.logout", "auth.change_password"}
 
 
