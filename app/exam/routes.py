@@ -77,33 +77,58 @@ def _int_field(name: str, minimum: int = 0) -> int:
 @role_required("candidate")
 def save(public_id: str):
     """Autosave one answer (a whole snapshot with its seq); 200 means it is committed."""
-    now = now_utc()
+    now, form = now_utc(), request.form
     attempt = services.attempt_of(current_user, public_id)
-    outcome = services.save_choice(
-        attempt,
-        _int_field("item", 1),
-        request.form.get("option", ""),
-        request.form.get("flagged") == "1",
-        _int_field("seq", 1),
-        request.form.get("client", ""),
-        now,
-    )
+    seq, client = _int_field("seq", 1), form.get("client", "")
+    if attempt.part == "MC":
+        outcome = services.save_choice(
+            attempt,
+            _int_field("item", 1),
+            form.get("option", ""),
+            form.get("flagged") == "1",
+            seq,
+            client,
+            now,
+        )
+    else:
+        outcome = services.save_essay(
+            attempt,
+            _int_field("vignette", 1),
+            form.get("text", ""),
+            form.get("chosen") == "1",
+            seq,
+            client,
+            now,
+        )
     db.session.commit()
     return render_template("exam/_save_status.html", outcome=outcome, state="open")
 
 
 @bp.get("/attempt/<public_id>/clock")
 @role_required("candidate")
+@writes
 def clock(public_id: str):
     """The seconds left and the attempt's state, for the page's light re-sync poll."""
     now = now_utc()
     attempt = services.attempt_of(current_user, public_id)
+    if services.note_seen(attempt, now):
+        db.session.commit()
     return render_template(
         "exam/_clock.html",
         attempt=attempt,
         seconds_left=timing.seconds_left(attempt, now),
         state=timing.attempt_state(attempt, now),
     )
+
+
+@bp.post("/attempt/<public_id>/event")
+@role_required("candidate")
+def report_event(public_id: str):
+    """The page lost focus or was hidden: counted for the proctor, never a penalty by itself."""
+    attempt = services.attempt_of(current_user, public_id)
+    services.record_focus_loss(attempt, request.form.get("kind", ""), now_utc())
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/attempt/<public_id>/review")
@@ -114,7 +139,8 @@ def review(public_id: str):
     attempt = services.attempt_of(current_user, public_id)
     if timing.is_closed(attempt, now):
         return redirect(url_for("exam.receipt", public_id=public_id))
-    return render_template("exam/review.html", **views.review_context(attempt, now))
+    template = "exam/review.html" if attempt.part == "MC" else "exam/review_vignette.html"
+    return render_template(template, **views.review_context(attempt, now))
 
 
 @bp.post("/attempt/<public_id>/submit")

@@ -189,6 +189,80 @@ def save_choice(
     return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
 
 
+MAX_ESSAY_CHARS = 60_000
+
+
+def _essay_answer(attempt: Attempt, vignette_id: int) -> Answer | None:
+    return next((a for a in attempt.answers if a.vignette_id == vignette_id), None)
+
+
+def _check_choice(attempt: Attempt, vignette_id: int, chosen: bool) -> None:
+    if not chosen:
+        return
+    others = sum(1 for a in attempt.answers if a.chosen and a.vignette_id != vignette_id)
+    if others >= attempt.form.answer_count:
+        raise DeliveryError(
+            f"You answer {attempt.form.answer_count} of {len(attempt.form.vignettes)} vignettes: "
+            "set another one aside before choosing this one."
+        )
+
+
+def save_essay(
+    attempt: Attempt,
+    vignette_id: int,
+    text: str,
+    chosen: bool,
+    seq: int,
+    client: str,
+    now: datetime,
+) -> SaveOutcome:
+    """Store one vignette's whole response (text as typed, and whether it is chosen)."""
+    _refuse_if_closed(attempt, now)
+    if attempt.client_token and client != attempt.client_token:
+        raise AttemptClosed("This exam was opened in another window; continue there.", 409)
+    if vignette_id not in {v.id for v in attempt.form.vignettes}:
+        raise DeliveryError("That vignette is not part of this exam.")
+    if len(text) > MAX_ESSAY_CHARS:
+        raise DeliveryError(f"A response can be at most {MAX_ESSAY_CHARS:,} characters.", 413)
+    answer = _essay_answer(attempt, vignette_id)
+    applied = answer is None or seq > answer.seq
+    if applied:
+        _check_choice(attempt, vignette_id, chosen)
+    if answer is None:
+        answer = Answer(attempt=attempt, vignette_id=vignette_id)
+        db.session.add(answer)
+    if applied:
+        answer.value, answer.chosen, answer.seq, answer.saved_at = text, chosen, seq, now
+        attempt.last_seq = max(attempt.last_seq, seq)
+    attempt.last_seen_at = now
+    db.session.flush()
+    return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
+
+
+SEEN_EVERY = timedelta(seconds=30)
+FOCUS_EVENTS = {"blur", "hidden"}
+
+
+def note_seen(attempt: Attempt, now: datetime) -> bool:
+    """Remember that the page is alive (coarsely, so polls rarely write); True if written."""
+    if timing.is_closed(attempt, now):
+        return False
+    if attempt.last_seen_at is not None and now - attempt.last_seen_at < SEEN_EVERY:
+        return False
+    attempt.last_seen_at = now
+    db.session.flush()
+    return True
+
+
+def record_focus_loss(attempt: Attempt, kind: str, now: datetime) -> None:
+    """Count a focus loss or hidden page while the attempt is open."""
+    if kind not in FOCUS_EVENTS:
+        raise DeliveryError("Unknown page event.")
+    if not timing.is_closed(attempt, now):
+        attempt.focus_losses += 1
+        db.session.flush()
+
+
 def recorded_answers(attempt: Attempt) -> dict[str, str]:
     """The recorded answers by item 'KEY v1' (Part One) or vignette key (Part Two)."""
     out = {}
@@ -196,8 +270,9 @@ def recorded_answers(attempt: Attempt) -> dict[str, str]:
         if answer.item_id is not None and answer.value:
             item = next(i for i in attempt.form.items if i.id == answer.item_id)
             out[f"{item.key} v{item.version}"] = answer.value
-        elif answer.vignette_id is not None and answer.chosen:
-            out[f"vignette {answer.vignette_id}"] = answer.value
+        elif answer.vignette_id is not None and answer.chosen and answer.value.strip():
+            vignette = next(v for v in attempt.form.vignettes if v.id == answer.vignette_id)
+            out[f"{vignette.key} v{vignette.version}"] = answer.value
     return out
 
 

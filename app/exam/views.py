@@ -93,11 +93,32 @@ def rules_context(seat: Seat, part: str, now: datetime) -> dict:
     }
 
 
+@dataclass
+class Offered:
+    vignette: object
+    text: str
+    chosen: bool
+
+
+def offered_vignettes(attempt: Attempt) -> list[Offered]:
+    """Part Two: every offered vignette with the candidate's saved text and choice."""
+    answers = {a.vignette_id: a for a in attempt.answers if a.vignette_id is not None}
+    return [
+        Offered(
+            v,
+            answers[v.id].value if v.id in answers else "",
+            bool(v.id in answers and answers[v.id].chosen),
+        )
+        for v in attempt.form.vignettes
+    ]
+
+
 def sit_context(attempt: Attempt, now: datetime) -> dict:
     """The exam page's data: questions, seconds left, the live-session token."""
     return {
         "attempt": attempt,
         "questions": questions(attempt) if attempt.part == "MC" else [],
+        "offered": offered_vignettes(attempt) if attempt.part == "VIGNETTE" else [],
         "seconds_left": timing.seconds_left(attempt, now),
         "state": timing.attempt_state(attempt, now),
         "label": PART_LABELS[attempt.part],
@@ -105,7 +126,17 @@ def sit_context(attempt: Attempt, now: datetime) -> dict:
 
 
 def review_context(attempt: Attempt, now: datetime) -> dict:
-    """Unanswered and flagged questions, by their number in this attempt."""
+    """Unanswered and flagged questions (Part One), or the chosen responses (Part Two)."""
+    if attempt.part == "VIGNETTE":
+        offered = offered_vignettes(attempt)
+        chosen = [o for o in offered if o.chosen]
+        return {
+            "attempt": attempt,
+            "offered": offered,
+            "chosen": chosen,
+            "seconds_left": timing.seconds_left(attempt, now),
+            "missing": max(0, attempt.form.answer_count - len(chosen)),
+        }
     qs = questions(attempt)
     return {
         "attempt": attempt,

@@ -96,3 +96,39 @@
   tick();
   setInterval(tick, 1000);
 })();
+
+// Part Two: word counts, the k-of-n choice, and focus-loss reports for the proctor.
+(function () {
+  "use strict";
+  const exam = document.getElementById("exam");
+  if (!exam) return;
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+  function words(text) { const t = text.trim(); return t ? t.split(/\s+/).length : 0; }
+  function count(form) {
+    const area = form.querySelector("textarea");
+    if (area) form.querySelector(".word-count span").textContent = String(words(area.value));
+  }
+  function limitChoices() {
+    const k = Number(exam.dataset.answerCount || 0);
+    if (!k) return;
+    const boxes = Array.from(document.querySelectorAll("input[name=chosen]"));
+    const chosen = boxes.filter(function (b) { return b.checked; }).length;
+    boxes.forEach(function (b) { b.disabled = !b.checked && chosen >= k; });
+  }
+  document.querySelectorAll(".answer-form.essay").forEach(count);
+  limitChoices();
+  document.addEventListener("input", function (e) { const f = e.target.closest(".essay"); if (f) count(f); });
+  document.addEventListener("change", function (e) { if (e.target.name === "chosen") limitChoices(); });
+  document.addEventListener("exam:restored", function (e) { count(e.target); limitChoices(); });
+
+  let lastReport = 0;
+  function report(kind) {
+    if (Date.now() - lastReport < 2000) return;  // one blur often comes with one hidden
+    lastReport = Date.now();
+    const body = new URLSearchParams({ kind: kind });
+    fetch(exam.dataset.eventUrl, { method: "POST", body: body, keepalive: true, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "HX-Request": "true" } }).catch(function () {});
+  }
+  window.addEventListener("blur", function () { report("blur"); });
+  document.addEventListener("visibilitychange", function () { if (document.hidden) report("hidden"); });
+})();
