@@ -55,6 +55,7 @@ def _migrations_dir() -> Path:
 def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.coordinator.routes import bp as coordinator_bp
+    from app.coordinator.scheduling import bp as scheduling_bp
     from app.exam.proctor_routes import bp as proctor_bp
     from app.exam.routes import bp as exam_bp
     from app.grading.routes import bp as grading_bp
@@ -64,3 +65,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(proctor_bp, url_prefix="/proctor")
     app.register_blueprint(grading_bp, url_prefix="/grading")
     app.register_blueprint(coordinator_bp, url_prefix="/coordinator")
+    app.register_blueprint(scheduling_bp, url_prefix="/coordinator/schedule")

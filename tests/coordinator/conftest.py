@@ -1,0 +1,116 @@
+"""Scheduling fixtures: a tiny bank (one Part One and one Part Two form), a window, a proctor,
+a sitting and a signed-in coordinator; `post` sends a form with the session's CSRF token."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from app.extensions import db
+from app.models import ExamWindow, Form, FormEntry, Item, Rubric, Sitting, SittingForm
+from tests.conftest import csrf_from, persist
+
+SCHEDULE = "/coordinator/schedule"
+P1, P2 = "T-P1", "T-IMH-SPECIALIST-P2"
+
+
+def _tiny_bank() -> Form:
+    item = Item(
+        key="T-001",
+        version=1,
+        endorsement="IMH",
+        domain="DIRECT",
+        stem="Which is best?",
+        options=[{"id": "a", "text": "One"}, {"id": "b", "text": "Two"}],
+        correct_option="b",
+        content_hash="i" * 64,
+    )
+    mc = Form(
+        code=P1,
+        version=1,
+        title="Test Part One",
+        endorsement="IMH",
+        part="MC",
+        duration_minutes=90,
+        content_hash="f" * 64,
+        entries=[FormEntry(position=1, item=item)],
+    )
+    rubric = Rubric(
+        key="R-T",
+        version=1,
+        title="Test rubric",
+        tracks=["IMH-SPECIALIST"],
+        criteria=[],
+        pass_rule={},
+        resolution={},
+        content_hash="r" * 64,
+    )
+    vignette_form = Form(
+        code=P2,
+        version=1,
+        title="Test Part Two",
+        endorsement="IMH",
+        part="VIGNETTE",
+        track="IMH-SPECIALIST",
+        duration_minutes=90,
+        answer_count=2,
+        rubric=rubric,
+        content_hash="g" * 64,
+    )
+    db.session.add_all([mc, vignette_form])
+    return mc
+
+
+@pytest.fixture
+def bank(app):
+    """The Part One form (detached); the Part Two form exists too."""
+    return persist(app, _tiny_bank)
+
+
+@pytest.fixture
+def window(app):
+    return persist(
+        app,
+        lambda: _add(
+            ExamWindow(name="Feb–Apr 2031", opens_on=date(2031, 2, 1), closes_on=date(2031, 4, 30))
+        ),
+    )
+
+
+def _add(obj):
+    db.session.add(obj)
+    return obj
+
+
+@pytest.fixture
+def proctor(create_user_):
+    return create_user_("proctor", name="Pat Proctor")
+
+
+@pytest.fixture
+def sitting(app, bank, window, proctor):
+    def build():
+        sitting = Sitting(
+            window_id=window.id,
+            name="March sitting",
+            proctor_id=proctor.id,
+            mode="scheduled",
+            starts_at=datetime(2031, 3, 10, 14, 0, tzinfo=UTC),
+            ends_at=datetime(2031, 3, 10, 18, 0, tzinfo=UTC),
+        )
+        sitting.forms = [SittingForm(form_code=P1)]
+        return _add(sitting)
+
+    return persist(app, build)
+
+
+@pytest.fixture
+def coordinator(signed_in):
+    """A test client signed in as a coordinator."""
+    client, _user = signed_in("coordinator", name="Casey Coordinator")
+    return client
+
+
+def post(client, url: str, data: dict | None = None):
+    """POST a form with the CSRF token of the signed-in session."""
+    token = csrf_from(client.get(f"{SCHEDULE}/").get_data(as_text=True))
+    return client.post(url, data={**(data or {}), "csrf_token": token})
