@@ -1,14 +1,25 @@
-"""Proctor console: the sittings a proctor runs."""
+"""Proctor console: sittings, the live roster, actions on seats, incident notes."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.roles import role_required
-from app.extensions import db
-from app.models import Sitting
+from app.errors import render_error
+from app.exam import proctoring
+from app.exam.services import DeliveryError
+from app.extensions import db, htmx
+from app.models import Sitting, now_utc
 
 bp = Blueprint("proctor", __name__, template_folder="templates")
+STOP_POLLING = 286  # htmx stops an `every` poll when it gets this status
+
+
+@bp.errorhandler(DeliveryError)
+def refused(error: DeliveryError):
+    """A refused proctor action: say why, change nothing."""
+    db.session.rollback()
+    return render_error(error.status, error.message)
 
 
 @bp.get("/")
@@ -19,3 +30,88 @@ def home():
         select(Sitting).where(Sitting.proctor_id == current_user.id).order_by(Sitting.starts_at)
     )
     return render_template("proctor/home.html", sittings=list(sittings))
+
+
+@bp.get("/sitting/<int:sitting_id>")
+@role_required("proctor", "coordinator")
+def sitting(sitting_id: int):
+    """The console: the live roster, actions and incident notes."""
+    now = now_utc()
+    s = proctoring.sitting_for(current_user, sitting_id)
+    return render_template(
+        "proctor/sitting.html",
+        sitting=s,
+        rows=proctoring.roster(s, now),
+        incidents=proctoring.incidents(s),
+        categories=proctoring.INCIDENT_CATEGORIES,
+        over=proctoring.sitting_is_over(s, now),
+    )
+
+
+@bp.get("/sitting/<int:sitting_id>/roster")
+@role_required("proctor", "coordinator")
+def roster(sitting_id: int):
+    """The roster fragment, polled every few seconds; 286 stops the polling once it is over."""
+    now = now_utc()
+    s = proctoring.sitting_for(current_user, sitting_id)
+    over = proctoring.sitting_is_over(s, now)
+    body = render_template(
+        "proctor/_roster.html", sitting=s, rows=proctoring.roster(s, now), over=over
+    )
+    return body, STOP_POLLING if over else 200
+
+
+def _minutes() -> int:
+    value = request.form.get("minutes", "0") or "0"
+    if not value.isdigit():
+        raise DeliveryError("Minutes must be a whole number.")
+    return int(value)
+
+
+@bp.post("/sitting/<int:sitting_id>/act")
+@role_required("proctor", "coordinator")
+def act_form(sitting_id: int):
+    """The console's action form: the seat comes as a field."""
+    seat = request.form.get("seat", "")
+    if not seat.isdigit():
+        raise DeliveryError("Choose a candidate.")
+    return act(int(seat))
+
+
+@bp.post("/seat/<int:seat_id>/act")
+@role_required("proctor", "coordinator")
+def act(seat_id: int):
+    """Admit, pause, resume, extend, credit lost time, force-submit or void, with a reason."""
+    seat = proctoring.seat_for(current_user, seat_id)
+    message = proctoring.act_on_seat(
+        seat,
+        request.form.get("action", ""),
+        request.form.get("reason", ""),
+        _minutes(),
+        current_user,
+        now_utc(),
+    )
+    db.session.commit()
+    if htmx:
+        return roster(seat.sitting_id)
+    flash(message)
+    return redirect(url_for("proctor.sitting", sitting_id=seat.sitting_id))
+
+
+@bp.post("/sitting/<int:sitting_id>/incident")
+@role_required("proctor", "coordinator")
+def incident(sitting_id: int):
+    """Record an incident note for the sitting or one seat."""
+    s = proctoring.sitting_for(current_user, sitting_id)
+    seat = request.form.get("seat", "")
+    proctoring.record_incident(
+        s,
+        int(seat) if seat.isdigit() else None,
+        request.form.get("category", ""),
+        request.form.get("note", ""),
+        current_user,
+        now_utc(),
+    )
+    db.session.commit()
+    flash("Incident recorded.")
+    return redirect(url_for("proctor.sitting", sitting_id=sitting_id))
