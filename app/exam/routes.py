@@ -30,14 +30,48 @@ def home():
     return render_template("exam/home.html", seats=seats)
 
 
+@bp.get("/check")
+@role_required("candidate")
+def check():
+    """The pre-exam check: browser, JavaScript, storage, connection and clock offset."""
+    return render_template("exam/check.html", server_epoch_ms=int(now_utc().timestamp() * 1000))
+
+
 @bp.get("/seat/<int:seat_id>/<part>")
 @role_required("candidate")
+@writes
 def rules(seat_id: int, part: str):
-    """The rules of a part before starting it."""
+    """The rules of a part before starting it; opening it checks the candidate in."""
+    if part not in PARTS:
+        abort(404)
+    now = now_utc()
+    seat = services.seat_of(current_user, seat_id)
+    if services.check_in(seat, now):
+        db.session.commit()
+    return render_template("exam/rules.html", **views.rules_context(seat, part, now))
+
+
+@bp.get("/seat/<int:seat_id>/<part>/gate")
+@role_required("candidate")
+def gate(seat_id: int, part: str):
+    """The waiting room's poll: the start button once admitted (then 286 stops the poll)."""
+    if part not in PARTS:
+        abort(404)
+    context = views.rules_context(services.seat_of(current_user, seat_id), part, now_utc())
+    status = 200 if context["problem"] else 286
+    return render_template("exam/_gate.html", **context), status
+
+
+@bp.post("/seat/<int:seat_id>/<part>/code")
+@role_required("candidate")
+def enter_code(seat_id: int, part: str):
+    """On-demand sittings: the access code admits the seat."""
     if part not in PARTS:
         abort(404)
     seat = services.seat_of(current_user, seat_id)
-    return render_template("exam/rules.html", **views.rules_context(seat, part, now_utc()))
+    services.admit_by_code(seat, request.form.get("code", ""), now_utc())
+    db.session.commit()
+    return redirect(url_for("exam.rules", seat_id=seat_id, part=part))
 
 
 @bp.post("/seat/<int:seat_id>/<part>/start")

@@ -97,7 +97,9 @@ def start_problem(seat: Seat, part: str, now: datetime) -> str | None:
     if seat.voided_at is not None:
         return "This seat was voided by the proctor."
     if seat.admitted_at is None:
-        return "The proctor has not admitted you yet."
+        if seat.sitting.mode == "on_demand":
+            return "Enter the sitting's access code to begin."
+        return "You are in the waiting room: the proctor has not admitted you yet."
     if part == "VIGNETTE":
         first = attempt_for(seat, "MC")
         if first is None or not timing.is_closed(first, now):
@@ -105,6 +107,40 @@ def start_problem(seat: Seat, part: str, now: datetime) -> str | None:
     if form_for(seat, part) is None:
         return "No form for this part is set up for your sitting; please tell the proctor."
     return None
+
+
+def check_in(seat: Seat, now: datetime) -> bool:
+    """The candidate has arrived (opened a part's page): the proctor sees them waiting."""
+    if seat.checked_in_at is not None:
+        return False
+    seat.checked_in_at = now
+    db.session.flush()
+    return True
+
+
+def admit_by_code(seat: Seat, code: str, now: datetime) -> None:
+    """On-demand sittings: the access code admits the seat from the sitting's start time."""
+    sitting = seat.sitting
+    if seat.admitted_at is not None:
+        return
+    if sitting.mode != "on_demand" or not sitting.access_code:
+        raise DeliveryError("This sitting is started by the proctor, not by a code.", 409)
+    if now < sitting.starts_at:
+        raise DeliveryError(f"The sitting opens at {sitting.starts_at:%H:%M} UTC.", 409)
+    if not secrets.compare_digest(code.strip().upper(), sitting.access_code.upper()):
+        audit.record("seat.wrong_access_code", seat, actor=seat.candidate_id, now=now)
+        raise DeliveryError("That access code is not right.")
+    seat.admitted_at = now
+    db.session.flush()
+    audit.record("seat.admitted_by_code", seat, actor=seat.candidate_id, now=now)
+
+
+def break_ends_at(seat: Seat) -> datetime | None:
+    """Part One submitted and Part Two not started: the optional break's end."""
+    first, second = attempt_for(seat, "MC"), attempt_for(seat, "VIGNETTE")
+    if first is None or first.submitted_at is None or second is not None:
+        return None
+    return first.submitted_at + timedelta(minutes=current_app.config["BREAK_MINUTES"])
 
 
 def start_attempt(

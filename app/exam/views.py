@@ -56,6 +56,7 @@ class PartCard:
     attempt: Attempt | None
     problem: str | None
     result: Result | None
+    break_until: datetime | None = None
 
 
 def _part_card(seat: Seat, part: str, now: datetime) -> PartCard:
@@ -65,9 +66,10 @@ def _part_card(seat: Seat, part: str, now: datetime) -> PartCard:
         state = timing.attempt_state(attempt, now)
         return PartCard(part, PART_LABELS[part], state, attempt, None, result)
     problem = services.start_problem(seat, part, now)
-    return PartCard(
-        part, PART_LABELS[part], "unavailable" if problem else "not_started", None, problem, result
-    )
+    ends = services.break_ends_at(seat) if part == "VIGNETTE" else None
+    state = "unavailable" if problem else "not_started"
+    on_break = ends if ends and ends > now else None
+    return PartCard(part, PART_LABELS[part], state, None, problem, result, on_break)
 
 
 def _results(seat: Seat) -> list[Result]:

@@ -159,3 +159,9 @@ def test_focus_loss_is_counted(app, client, part_two_seat):
     with app.app_context():
         attempt = db.session.scalar(select(Attempt).where(Attempt.public_id == public_id))
         assert attempt.focus_losses == 1
+
+
+def test_break_is_offered_between_the_parts(app, client, part_two_seat):
+    user, seat_id = part_two_seat
+    sign_in(client, user.email)
+    assert "Optional break until" in client.get("/exam/").text
