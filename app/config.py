@@ -29,6 +29,8 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     #: seconds after the deadline in which a save still counts (network latency, not extra time)
     SAVE_GRACE_SECONDS = int(os.environ.get("SAVE_GRACE_SECONDS", "10"))
+    #: how often an exam page re-syncs its clock and sees pauses/extensions (seconds)
+    EXAM_POLL_SECONDS = int(os.environ.get("EXAM_POLL_SECONDS", "10"))
     #: argon2 cost; tests lower it, production keeps the library's recommended defaults
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

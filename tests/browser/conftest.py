@@ -8,6 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.exam.conftest import exam_seat  # noqa: F401 - shared fixture
+from tests.exam.test_part_two import part_two_seat  # noqa: F401 - shared fixture
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -65,5 +66,3 @@ def browser_sign_in(page, base: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
-
-
