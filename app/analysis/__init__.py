@@ -1,1 +1,1 @@
-"""Exam analysis with pandas/numpy: item statistics (items.py) and pass rates (rates.py)."""
+"""Exam analysis in pandas/numpy: items (CTT), rates (pass rates), raters; frames reads the DB."""

@@ -22,7 +22,7 @@ import pandas as pd
 OMITTED = "omitted"
 GROUP_FRACTION = 0.27
 ITEM_COLUMNS = ["item_id", "n", "p", "rpb", "d27", "alpha_if_deleted", "flag"]
-_OMITTED_CODE = -1
+OMITTED_SLOT = 0
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,17 @@ class ItemAnalysis:
 
 @dataclass(frozen=True)
 class _Encoded:
-    """Responses as integer option codes (-1 = omitted), with the key in the same codes."""
+    """Responses as option slots (0 = omitted, s = options[s - 1]) and the key's slots."""
 
-    codes: np.ndarray  #: (n, k), Fortran order so each item's answers are contiguous
-    options: list[str]  #: code -> option id
-    key_codes: np.ndarray  #: (k,)
+    slots: np.ndarray  #: (n, k) int16, Fortran order so each item's answers are contiguous
+    options: list[str]
+    key_slots: np.ndarray  #: (k,)
     item_ids: list
 
 
 @dataclass(frozen=True)
 class _Tallies:
-    """Counts per item (row) and option (column 0 = omitted, column c + 1 = option code c)."""
+    """Candidates per item (row) and option slot (column), overall and in the 27% groups."""
 
     overall: np.ndarray
     upper: np.ndarray
@@ -68,7 +68,7 @@ class _Tallies:
 def score_matrix(responses: pd.DataFrame, key: Mapping | pd.Series) -> pd.DataFrame:
     """Score responses against the key: 1 correct, 0 wrong or omitted (an int8 frame)."""
     encoded = _encode(responses, key)
-    scores = (encoded.codes == encoded.key_codes).astype(np.int8)
+    scores = (encoded.slots == encoded.key_slots).astype(np.int8)
     return pd.DataFrame(scores, index=responses.index, columns=responses.columns)
 
 
@@ -80,8 +80,7 @@ def analyse_items(
     """Item statistics and test summary from one encoding of the responses."""
     encoded = _encode(responses, key)
     tallies = _tally(encoded)
-    right = _key_counts(tallies.overall, encoded.key_codes)
-    summary = _summary(tallies.totals, right)
+    summary = _summary(tallies.totals, _key_counts(tallies.overall, encoded.key_slots))
     return ItemAnalysis(_item_table(encoded, tallies, thresholds), summary)
 
 
@@ -100,7 +99,7 @@ def test_summary(scores: pd.DataFrame | np.ndarray) -> dict[str, float]:
     return _summary(matrix.sum(axis=1), matrix.sum(axis=0))
 
 
-# The name reads naturally here, but pytest would collect it in every test module importing it.
+# The name reads naturally, but pytest would collect it in every test module that imports it.
 test_summary.__test__ = False
 
 
@@ -111,21 +110,17 @@ def option_breakdown(
     encoded = _encode(responses, key)
     if item_id not in encoded.item_ids:
         raise ValueError(f"item {item_id!r} is not among the response columns")
-    position = encoded.item_ids.index(item_id)
+    item = encoded.item_ids.index(item_id)
     tallies = _tally(encoded)
-    n, size = len(tallies.totals), tallies.group_size
-    rows = [
-        (label, column, encoded.options.index(label) if label != OMITTED else None)
-        for label, column in _option_columns(encoded.options)
-    ]
-    key_code = encoded.key_codes[position]
+    labels, slots = zip(*_option_columns(encoded.options), strict=True)
+    slots = list(slots)
     return pd.DataFrame(
         {
-            "option": [label for label, _, _ in rows],
-            "share": _ratio([tallies.overall[position, c] for _, c, _ in rows], n),
-            "share_upper": _ratio([tallies.upper[position, c] for _, c, _ in rows], size),
-            "share_lower": _ratio([tallies.lower[position, c] for _, c, _ in rows], size),
-            "is_key": [code == key_code for _, _, code in rows],
+            "option": labels,
+            "share": _ratio(tallies.overall[item, slots], len(tallies.totals)),
+            "share_upper": _ratio(tallies.upper[item, slots], tallies.group_size),
+            "share_lower": _ratio(tallies.lower[item, slots], tallies.group_size),
+            "is_key": [slot == encoded.key_slots[item] for slot in slots],
         }
     )
 
@@ -148,31 +143,50 @@ def extreme_groups(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _encode(responses: pd.DataFrame, key: Mapping | pd.Series) -> _Encoded:
     """Turn option ids into small integers once, so every later step is integer numpy."""
     key_options = _key_options(responses, key)
-    codebook: dict[str, int] = {}
-    key_codes = np.array([codebook.setdefault(o, len(codebook)) for o in key_options], dtype=int)
-    codes = np.empty(responses.shape, dtype=np.int32, order="F")
+    codebook: dict[str, int] = {}  # option id -> slot, in order of first sight
+    key_slots = np.array([_slot_of(option, codebook) for option in key_options], dtype=np.intp)
+    slots = np.empty(responses.shape, dtype=np.int16, order="F")
     for position, (_, column) in enumerate(responses.items()):
-        codes[:, position] = _column_codes(column, codebook)
-    # dicts keep insertion order, so an option's position in the list is its code
-    return _Encoded(codes, list(codebook), key_codes, list(responses.columns))
+        slots[:, position] = _column_slots(column, codebook)
+    return _Encoded(slots, list(codebook), key_slots, list(responses.columns))
 
 
-def _column_codes(column: pd.Series, codebook: dict[str, int]) -> np.ndarray:
-    """Codes for one item's answers, adding options not seen before to the codebook."""
-    local, uniques = pd.factorize(column)
-    # factorize marks NaN/None as -1, which indexes the extra last slot: omitted
-    lookup = [*(_option_code(value, codebook) for value in uniques), _OMITTED_CODE]
-    return np.asarray(lookup, dtype=np.int32)[local]
+def _column_slots(column: pd.Series, codebook: dict[str, int]) -> np.ndarray:
+    """Slots for one item's answers, adding options not seen before to the codebook."""
+    local, uniques = pd.factorize(_nan_as_blank(np.asarray(column, dtype=object)))
+    # factorize marks the other missing values (None, pd.NA) -1, which picks the last entry
+    lookup = [*(_answer_slot(value, codebook) for value in uniques), OMITTED_SLOT]
+    return np.asarray(lookup, dtype=np.int16)[local]
 
 
-def _option_code(value: object, codebook: dict[str, int]) -> int:
-    """The code of one answer value; blank means omitted."""
+def _nan_as_blank(values: np.ndarray) -> np.ndarray:
+    """NaN as "" (both mean omitted), so pandas factorizes with its fast all-string table."""
+    try:
+        missing = values != values  # only NaN differs from itself
+    except TypeError:  # pd.NA will not be a bool: factorize handles it, just more slowly
+        return values
+    if not missing.any():
+        return values
+    cleaned = values.copy()
+    cleaned[missing] = ""
+    return cleaned
+
+
+def _answer_slot(value: object, codebook: dict[str, int]) -> int:
+    """The slot of one answer value; a blank is omitted."""
     label = _option_label(value)
     if label is None:
-        return _OMITTED_CODE
+        return OMITTED_SLOT
     if label == OMITTED:
         raise ValueError(f"an option may not be called {OMITTED!r}: it names the omitted share")
-    return codebook.setdefault(label, len(codebook))
+    return _slot_of(label, codebook)
+
+
+def _slot_of(label: str, codebook: dict[str, int]) -> int:
+    """The option's slot, giving a new option the next one."""
+    if label not in codebook and len(codebook) >= np.iinfo(np.int16).max:
+        raise ValueError("more distinct options than any exam has: are these free-text answers?")
+    return codebook.setdefault(label, len(codebook) + 1)
 
 
 def _option_label(value: object) -> str | None:
@@ -204,59 +218,65 @@ def _key_options(responses: pd.DataFrame, key: Mapping | pd.Series) -> list[str]
 
 
 def _tally(encoded: _Encoded) -> _Tallies:
-    """Option counts overall and in the 27% groups, item by item, all vectorised over people."""
-    codes, key_codes = encoded.codes, encoded.key_codes
-    n, k = codes.shape
+    """Option counts overall and in the 27% groups, item by item, vectorised over candidates."""
+    slots, key_slots = encoded.slots, encoded.key_slots
+    n, k = slots.shape
     width = len(encoded.options) + 1
-    totals = (codes == key_codes).sum(axis=1)
+    totals = (slots == key_slots).sum(axis=1)
     upper, lower = extreme_groups(totals)
-    weights = totals.astype(np.float64)
-    overall, up, low = (np.zeros((k, width), dtype=np.int64) for _ in range(3))
-    total_of_correct = np.zeros(k, dtype=np.int64)
+    group = np.zeros(n, dtype=np.intp)
+    group[upper], group[lower] = 1, 2
+    # Each candidate's bin is (group, total score, option slot): one integer bincount per item
+    # then yields the overall and group counts and, exactly, the sum of totals of those right.
+    offset = (group * (k + 1) + totals) * width
+    counts = np.empty((k, 3, k + 1, width), dtype=np.int64)
     for item in range(k):
-        shifted = codes[:, item] + 1  # omitted (-1) lands in bin 0
-        overall[item] = np.bincount(shifted, minlength=width)
-        up[item] = np.bincount(shifted[upper], minlength=width)
-        low[item] = np.bincount(shifted[lower], minlength=width)
-        # float sums of integers are exact below 2**53, so rounding back loses nothing
-        by_option = np.bincount(shifted, weights=weights, minlength=width)
-        total_of_correct[item] = round(by_option[key_codes[item] + 1])
-    return _Tallies(overall, up, low, len(upper), totals.astype(np.int64), total_of_correct)
+        bins = np.bincount(slots[:, item] + offset, minlength=3 * (k + 1) * width)
+        counts[item] = bins.reshape(3, k + 1, width)
+    right_by_total = counts[np.arange(k), :, :, key_slots].sum(axis=1)  # (k, k + 1)
+    return _Tallies(
+        overall=counts.sum(axis=(1, 2)),
+        upper=counts[:, 1].sum(axis=1),
+        lower=counts[:, 2].sum(axis=1),
+        group_size=len(upper),
+        totals=totals,
+        total_of_correct=right_by_total @ np.arange(k + 1),
+    )
 
 
-def _key_counts(counts: np.ndarray, key_codes: np.ndarray) -> np.ndarray:
-    """Per item, the count in the key's column of a (k, options + 1) tally."""
-    return counts[np.arange(len(key_codes)), key_codes + 1]
+def _key_counts(counts: np.ndarray, key_slots: np.ndarray) -> np.ndarray:
+    """Per item, the count in the key's slot of a (k, slots) tally."""
+    return counts[np.arange(len(key_slots)), key_slots]
 
 
 def _item_table(encoded: _Encoded, tallies: _Tallies, thresholds: FlagThresholds) -> pd.DataFrame:
     """Assemble the per-item statistics in the contract's column order."""
     n, k = len(tallies.totals), len(encoded.item_ids)
-    right = _key_counts(tallies.overall, encoded.key_codes)
+    right = _key_counts(tallies.overall, encoded.key_slots)
     p = _ratio(right, n)
     rpb, alpha_if_deleted = _rest_statistics(tallies.totals, right, tallies.total_of_correct)
-    upper_right = _key_counts(tallies.upper, encoded.key_codes)
-    d27 = _ratio(upper_right - _key_counts(tallies.lower, encoded.key_codes), tallies.group_size)
+    upper_right = _key_counts(tallies.upper, encoded.key_slots)
+    lower_right = _key_counts(tallies.lower, encoded.key_slots)
     table = pd.DataFrame(
         {
             "item_id": encoded.item_ids,
             "n": np.full(k, n, dtype=np.int64),
             "p": p,
             "rpb": rpb,
-            "d27": d27,
+            "d27": _ratio(upper_right - lower_right, tallies.group_size),
             "alpha_if_deleted": alpha_if_deleted,
-            "flag": _flags(p, rpb, tallies, encoded.key_codes, thresholds),
+            "flag": _flags(p, rpb, tallies, encoded.key_slots, thresholds),
         }
     )
-    for label, column in _option_columns(encoded.options):
-        table[f"share_{label}"] = _ratio(tallies.overall[:, column], n)
+    for label, slot in _option_columns(encoded.options):
+        table[f"share_{label}"] = _ratio(tallies.overall[:, slot], n)
     return table
 
 
 def _option_columns(options: list[str]) -> list[tuple[str, int]]:
-    """(label, tally column) for each option in sorted order, then omitted (tally column 0)."""
-    ordered = sorted(options)
-    return [(label, options.index(label) + 1) for label in ordered] + [(OMITTED, 0)]
+    """(label, slot) for each option in sorted order, then omitted (slot 0)."""
+    slot_of = {label: position + 1 for position, label in enumerate(options)}
+    return [(label, slot_of[label]) for label in sorted(options)] + [(OMITTED, OMITTED_SLOT)]
 
 
 def _rest_statistics(
@@ -303,18 +323,19 @@ def _flags(
     p: np.ndarray,
     rpb: np.ndarray,
     tallies: _Tallies,
-    key_codes: np.ndarray,
+    key_slots: np.ndarray,
     thresholds: FlagThresholds,
 ) -> list[str]:
     """A ';'-joined list of reasons per item for a reviewer to look at it ("" = none)."""
-    k = len(key_codes)
-    upper, lower = tallies.upper[:, 1:], tallies.lower[:, 1:]  # omitted is not a distractor
+    items = np.arange(len(key_slots))
+    upper, lower = tallies.upper, tallies.lower
     distractor = np.ones(upper.shape, dtype=bool)
-    distractor[np.arange(k), key_codes] = False
-    # groups are the same size, so comparing counts compares shares
+    distractor[:, OMITTED_SLOT] = False  # omitting is not choosing a distractor
+    distractor[items, key_slots] = False
+    # the groups are the same size, so comparing counts compares shares
     attracts_upper = ((upper > lower) & distractor).any(axis=1)
     best_distractor = np.where(distractor, upper, -1).max(axis=1, initial=-1)
-    key_not_modal = best_distractor > upper[np.arange(k), key_codes]
+    key_not_modal = best_distractor > upper[items, key_slots]  # a tie keeps the key modal
     reasons = {
         "hard": p < thresholds.hard_below,
         "easy": p > thresholds.easy_above,
@@ -323,7 +344,7 @@ def _flags(
         "distractor_attracts_upper": attracts_upper,
         "key_not_modal_in_upper": key_not_modal,
     }
-    return [";".join(name for name, hit in reasons.items() if hit[item]) for item in range(k)]
+    return [";".join(name for name, hit in reasons.items() if hit[item]) for item in items]
 
 
 def _ratio(numerator: object, denominator: object) -> np.ndarray:
