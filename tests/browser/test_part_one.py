@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
@@ -58,7 +59,7 @@ def test_reload_restores_every_answer(app, live_server, page, exam_seat):
     for n in (1, 3, 5):
         answer(page, n, option_index=2)
     page.wait_for_selector("#journal-status[data-kind=saved]")
-    page.wait_for_function("document.querySelectorAll('#navigator a.answered').length === 3")
+    expect(page.locator("#navigator a.answered")).to_have_count(3)
     page.reload()
     page.wait_for_selector("#exam")
     checked = page.locator("input[type=radio]:checked")
