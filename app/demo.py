@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import ExamWindow, Form, Seat, Sitting, SittingForm, User
 
 DEMO_PASSWORD = "endorse-demo"  # noqa: S105 - published demo password, printed by the command
+WAITING_SEATS = 2
 SAMPLE_BANK = Path(__file__).resolve().parent.parent / "question_bank"
 CANDIDATE_NAMES = [
     "Avery Lindqvist",
@@ -101,14 +102,13 @@ def _ensure_live_sitting(now: datetime, proctor: User, candidates: list[User]) -
         db.session.add(sitting)
         db.session.flush()
     seated = {s.candidate_id for s in sitting.seats}
-    for user in candidates:
+    for n, user in enumerate(candidates, 1):
         if user.id not in seated:
-            # the demo admits every seat so candidates can start straight away
-            db.session.add(
-                Seat(
-                    sitting=sitting, candidate=user, track=user.approved_tracks[0], admitted_at=now
-                )
-            )
+            # most seats start admitted; the last ones wait for the proctor to admit them
+            admitted = now if n <= len(candidates) - WAITING_SEATS else None
+            seat = Seat(sitting=sitting, candidate=user, track=user.approved_tracks[0])
+            seat.admitted_at = admitted
+            db.session.add(seat)
     db.session.flush()
     return sitting
 
