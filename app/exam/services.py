@@ -201,28 +201,47 @@ def _refuse_if_closed(attempt: Attempt, now: datetime) -> None:
     raise AttemptClosed("This part is closed: your answers were recorded when time ended.")
 
 
+def _check_live(attempt: Attempt, client: str, now: datetime) -> None:
+    _refuse_if_closed(attempt, now)
+    if attempt.client_token and client != attempt.client_token:
+        raise AttemptClosed("This exam was opened in another window; continue there.", 409)
+
+
+def _apply_snapshot(
+    attempt: Attempt, answer: Answer | None, new: dict, seq: int, now: datetime, validate=None
+) -> SaveOutcome:
+    """Write a whole-answer snapshot if its seq is newer than the stored one (idempotent)."""
+    applied = answer is None or seq > answer.seq
+    if applied and validate:
+        validate()
+    if answer is None:
+        answer = Answer(
+            attempt=attempt, item_id=new.get("item_id"), vignette_id=new.get("vignette_id")
+        )
+        db.session.add(answer)
+    if applied:
+        for field in ("value", "flagged", "chosen"):
+            if field in new:
+                setattr(answer, field, new[field])
+        answer.seq, answer.saved_at = seq, now
+        attempt.last_seq = max(attempt.last_seq, seq)
+    attempt.last_seen_at = now
+    db.session.flush()
+    return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
+
+
 def save_choice(
     attempt: Attempt, item_id: int, option: str, flagged: bool, seq: int, client: str, now: datetime
 ) -> SaveOutcome:
     """Store one item's whole answer if its seq is newer than the stored one (idempotent)."""
-    _refuse_if_closed(attempt, now)
-    if attempt.client_token and client != attempt.client_token:
-        raise AttemptClosed("This exam was opened in another window; continue there.", 409)
+    _check_live(attempt, client, now)
     if str(item_id) not in attempt.option_order:
         raise DeliveryError("That question is not part of this exam.")
     if option and option not in attempt.option_order[str(item_id)]:
         raise DeliveryError("That choice is not one of the question's options.")
     answer = _answers_by_item(attempt).get(item_id)
-    applied = answer is None or seq > answer.seq
-    if answer is None:
-        answer = Answer(attempt=attempt, item_id=item_id)
-        db.session.add(answer)
-    if applied:
-        answer.value, answer.flagged, answer.seq, answer.saved_at = option, flagged, seq, now
-        attempt.last_seq = max(attempt.last_seq, seq)
-    attempt.last_seen_at = now
-    db.session.flush()
-    return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
+    new = {"item_id": item_id, "value": option, "flagged": flagged}
+    return _apply_snapshot(attempt, answer, new, seq, now)
 
 
 MAX_ESSAY_CHARS = 60_000
@@ -253,26 +272,20 @@ def save_essay(
     now: datetime,
 ) -> SaveOutcome:
     """Store one vignette's whole response (text as typed, and whether it is chosen)."""
-    _refuse_if_closed(attempt, now)
-    if attempt.client_token and client != attempt.client_token:
-        raise AttemptClosed("This exam was opened in another window; continue there.", 409)
+    _check_live(attempt, client, now)
     if vignette_id not in {v.id for v in attempt.form.vignettes}:
         raise DeliveryError("That vignette is not part of this exam.")
     if len(text) > MAX_ESSAY_CHARS:
         raise DeliveryError(f"A response can be at most {MAX_ESSAY_CHARS:,} characters.", 413)
-    answer = _essay_answer(attempt, vignette_id)
-    applied = answer is None or seq > answer.seq
-    if applied:
-        _check_choice(attempt, vignette_id, chosen)
-    if answer is None:
-        answer = Answer(attempt=attempt, vignette_id=vignette_id)
-        db.session.add(answer)
-    if applied:
-        answer.value, answer.chosen, answer.seq, answer.saved_at = text, chosen, seq, now
-        attempt.last_seq = max(attempt.last_seq, seq)
-    attempt.last_seen_at = now
-    db.session.flush()
-    return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
+    new = {"vignette_id": vignette_id, "value": text, "chosen": chosen}
+    return _apply_snapshot(
+        attempt,
+        _essay_answer(attempt, vignette_id),
+        new,
+        seq,
+        now,
+        validate=lambda: _check_choice(attempt, vignette_id, chosen),
+    )
 
 
 SEEN_EVERY = timedelta(seconds=30)
