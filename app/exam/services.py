@@ -61,8 +61,14 @@ def seat_of(candidate: User, seat_id: int) -> Seat:
 
 def attempt_of(candidate: User, public_id: str) -> Attempt:
     """The candidate's own attempt by its unguessable id, or 404."""
-    attempt = db.session.scalar(select(Attempt).where(Attempt.public_id == public_id))
-    if attempt is None or attempt.seat.candidate_id != candidate.id:
+    # one query on the autosave path: the ownership check is part of the lookup
+    stmt = (
+        select(Attempt)
+        .join(Seat, Seat.id == Attempt.seat_id)
+        .where(Attempt.public_id == public_id, Seat.candidate_id == candidate.id)
+    )
+    attempt = db.session.scalar(stmt)
+    if attempt is None:
         raise DeliveryError("No such attempt.", 404)
     return attempt
 
@@ -188,8 +194,12 @@ def claim_client(attempt: Attempt) -> str:
     return attempt.client_token
 
 
-def _answers_by_item(attempt: Attempt) -> dict[int, Answer]:
-    return {a.item_id: a for a in attempt.answers if a.item_id is not None}
+def _stored_answer(
+    attempt: Attempt, item_id: int | None = None, vignette_id: int | None = None
+) -> Answer | None:
+    # one row, not the attempt's whole answer list: this runs on every autosave
+    target = Answer.item_id == item_id if item_id is not None else Answer.vignette_id == vignette_id
+    return db.session.scalar(select(Answer).where(Answer.attempt_id == attempt.id, target))
 
 
 def _refuse_if_closed(attempt: Attempt, now: datetime) -> None:
@@ -216,7 +226,7 @@ def _apply_snapshot(
         validate()
     if answer is None:
         answer = Answer(
-            attempt=attempt, item_id=new.get("item_id"), vignette_id=new.get("vignette_id")
+            attempt_id=attempt.id, item_id=new.get("item_id"), vignette_id=new.get("vignette_id")
         )
         db.session.add(answer)
     if applied:
@@ -239,16 +249,12 @@ def save_choice(
         raise DeliveryError("That question is not part of this exam.")
     if option and option not in attempt.option_order[str(item_id)]:
         raise DeliveryError("That choice is not one of the question's options.")
-    answer = _answers_by_item(attempt).get(item_id)
+    answer = _stored_answer(attempt, item_id=item_id)
     new = {"item_id": item_id, "value": option, "flagged": flagged}
     return _apply_snapshot(attempt, answer, new, seq, now)
 
 
 MAX_ESSAY_CHARS = 60_000
-
-
-def _essay_answer(attempt: Attempt, vignette_id: int) -> Answer | None:
-    return next((a for a in attempt.answers if a.vignette_id == vignette_id), None)
 
 
 def _check_choice(attempt: Attempt, vignette_id: int, chosen: bool) -> None:
@@ -280,7 +286,7 @@ def save_essay(
     new = {"vignette_id": vignette_id, "value": text, "chosen": chosen}
     return _apply_snapshot(
         attempt,
-        _essay_answer(attempt, vignette_id),
+        _stored_answer(attempt, vignette_id=vignette_id),
         new,
         seq,
         now,
