@@ -27,6 +27,14 @@ def check_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with other cost settings than the current ones."""
+    try:
+        return _hasher().check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
 # Verified against when the email is unknown, so both cases take the same time.
 _DUMMY_HASH = None
 

@@ -39,15 +39,18 @@ def login():
     """Sign in with email and password."""
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
-    address = request.remote_addr or "unknown"
+    address, now = request.remote_addr or "unknown", now_utc()
+    email, password = request.form.get("email", ""), request.form.get("password", "")
     try:
-        user = services.authenticate(
-            request.form.get("email", ""), request.form.get("password", ""), address, now_utc()
-        )
+        candidate = services.find_login(email, address, now)
+        # End the read before the deliberately slow password check, so no database lock is
+        # held while it runs (on SQLite a writer's lock would stall every autosave meanwhile).
+        db.session.rollback()
+        user = services.complete_login(candidate, password, address, now)
     except services.LoginRefused as refused:
         db.session.commit()  # the failure counts toward the rate limit
         return render_template(
-            "auth/login.html", error=refused.message, email=request.form.get("email", "")
+            "auth/login.html", error=refused.message, email=email
         ), refused.status
     db.session.commit()
     login_user(user)

@@ -1,12 +1,19 @@
 """Account services: authenticate with rate limiting, change passwords, end sessions."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
 from app import audit
-from app.auth.passwords import check_password, dummy_check, hash_password, password_problem
+from app.auth.passwords import (
+    check_password,
+    dummy_check,
+    hash_password,
+    needs_rehash,
+    password_problem,
+)
 from app.extensions import db
 from app.models import LoginFailure, User
 
@@ -35,8 +42,17 @@ def _recent_failures(email: str, address: str, now: datetime) -> tuple[int, int]
     return by_account or 0, by_address or 0
 
 
-def authenticate(email: str, password: str, address: str, now: datetime) -> User:
-    """The user for these credentials, or LoginRefused; failures count toward the rate limit."""
+@dataclass(frozen=True)
+class LoginCandidate:
+    """What a sign-in needs from the database, read before the (slow) password check."""
+
+    email: str
+    user_id: int | None
+    password_hash: str | None
+
+
+def find_login(email: str, address: str, now: datetime) -> LoginCandidate:
+    """Read the account and the recent failures; LoginRefused (429) when over the limit."""
     email = normalise_email(email)
     limit = current_app.config["LOGIN_MAX_ATTEMPTS"]
     by_account, by_address = _recent_failures(email, address, now)
@@ -47,15 +63,30 @@ def authenticate(email: str, password: str, address: str, now: datetime) -> User
             "password.",
             status=429,
         )
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None:
+    row = db.session.execute(
+        select(User.id, User.password_hash).where(User.email == email, User.is_active)
+    ).first()
+    return LoginCandidate(email, row[0], row[1]) if row else LoginCandidate(email, None, None)
+
+
+def complete_login(candidate: LoginCandidate, password: str, address: str, now: datetime) -> User:
+    """Check the password, then record the failure or clear the failures (flushes only)."""
+    if candidate.password_hash is None:
         dummy_check(password)
-    if user is None or not user.is_active or not check_password(user.password_hash, password):
-        db.session.add(LoginFailure(email=email, address=address, at=now))
-        db.session.flush()
-        raise LoginRefused(WRONG_CREDENTIALS)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-    return user
+    elif check_password(candidate.password_hash, password):
+        user = db.session.get(User, candidate.user_id)
+        if needs_rehash(user.password_hash):  # cost settings changed since it was stored
+            user.password_hash = hash_password(password)
+        db.session.execute(delete(LoginFailure).where(LoginFailure.email == candidate.email))
+        return user
+    db.session.add(LoginFailure(email=candidate.email, address=address, at=now))
+    db.session.flush()
+    raise LoginRefused(WRONG_CREDENTIALS)
+
+
+def authenticate(email: str, password: str, address: str, now: datetime) -> User:
+    """The user for these credentials, or LoginRefused; failures count toward the rate limit."""
+    return complete_login(find_login(email, address, now), password, address, now)
 
 
 def end_all_sessions(user: User) -> None:

@@ -134,3 +134,14 @@ def test_users_are_created_by_email_in_lower_case(app, create_user_):
     create_user_("candidate", email="Mixed.Case@Test.Example")
     with app.app_context():
         assert db.session.scalar(select(User.email)) == "mixed.case@test.example"
+
+
+def test_stored_hash_is_upgraded_when_cost_settings_change(app, client, create_user_, monkeypatch):
+    user = create_user_("candidate")
+    with app.app_context():
+        old = db.session.get(User, user.id).password_hash
+    monkeypatch.setitem(app.config, "ARGON2_TIME_COST", app.config["ARGON2_TIME_COST"] + 1)
+    assert sign_in(client, user.email).status_code == 302
+    with app.app_context():
+        new = db.session.get(User, user.id).password_hash
+    assert new != old and f"t={app.config['ARGON2_TIME_COST']}" in new
