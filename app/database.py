@@ -1,8 +1,13 @@
 """Engine set-up: SQLite durability and locking, applied on every new connection."""
 
+import fcntl
+import os
+import time
+
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -23,8 +28,48 @@ def _wants_write_lock() -> bool:
     return bool(getattr(view, "writes_on_get", False))
 
 
+WRITER_WAIT_SECONDS = 30.0
+
+
+class WriterQueue:
+    """Writers wait for SQLite's single write lock on an flock'd file instead of in SQLite's
+    busy handler, which sleeps in steps of up to 100 ms and so lets waiting saves pile up;
+    here a waiter retries within a millisecond or two of the lock coming free. Works across
+    threads and gunicorn worker processes (each connection opens its own file description)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def take(self, info: dict) -> None:
+        """Hold the writer lock for this pooled connection (once; released at check-in)."""
+        if "writer_fd" in info:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        wait, give_up = 0.0002, time.monotonic() + WRITER_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > give_up:
+                    os.close(fd)
+                    locked = Exception("database is locked")
+                    raise OperationalError("BEGIN IMMEDIATE", {}, locked) from None
+                time.sleep(wait)
+                wait = min(wait * 2, 0.002)
+        info["writer_fd"] = fd
+
+    @staticmethod
+    def release(info: dict) -> None:
+        fd = info.pop("writer_fd", None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops its flock
+
+
 def configure_sqlite(engine: Engine) -> None:
     """WAL, synchronous=FULL, busy_timeout, foreign keys and BEGIN IMMEDIATE for writers."""
+    database = engine.url.database
+    queue = WriterQueue(f"{database}.writers") if database and database != ":memory:" else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -38,4 +83,19 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+        if not _wants_write_lock():
+            connection.exec_driver_sql("BEGIN")
+            return
+        if queue is not None:
+            queue.take(connection.connection.info)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    # The session hands its connection back to the pool as soon as it commits or rolls back,
+    # so check-in is where the transaction is over and the next writer may go.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        WriterQueue.release(record.info)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection, record):
+        WriterQueue.release(record.info)
