@@ -58,11 +58,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.coordinator.scheduling import bp as scheduling_bp
     from app.exam.proctor_routes import bp as proctor_bp
     from app.exam.routes import bp as exam_bp
+    from app.grading.coordinator_routes import bp as results_bp
     from app.grading.routes import bp as grading_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(exam_bp, url_prefix="/exam")
     app.register_blueprint(proctor_bp, url_prefix="/proctor")
     app.register_blueprint(grading_bp, url_prefix="/grading")
+    app.register_blueprint(results_bp)  # /coordinator/results/... and /results/mine
     app.register_blueprint(coordinator_bp, url_prefix="/coordinator")
     app.register_blueprint(scheduling_bp, url_prefix="/coordinator/schedule")

@@ -4,6 +4,14 @@ from app.models.attempts import Answer, Attempt, Result
 from app.models.audit import AuditEvent
 from app.models.bank import Form, FormEntry, Item, Rubric, Vignette
 from app.models.base import Base, now_utc
+from app.models.grading import (
+    CalibrationItem,
+    Conflict,
+    GraderProfile,
+    Reading,
+    Resolution,
+    Response,
+)
 from app.models.people import Approval, LoginFailure, User
 from app.models.sittings import ExamWindow, Incident, Seat, Sitting, SittingForm
 
@@ -13,12 +21,18 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "Base",
+    "CalibrationItem",
+    "Conflict",
     "ExamWindow",
     "Form",
     "FormEntry",
+    "GraderProfile",
     "Incident",
     "Item",
     "LoginFailure",
+    "Reading",
+    "Resolution",
+    "Response",
     "Result",
     "Rubric",
     "Seat",
