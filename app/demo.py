@@ -12,6 +12,7 @@ from app.bank.importer import import_bank
 from app.bank.loader import read_bank
 from app.codes import TRACKS
 from app.coordinator.windows import window_bounds, window_name
+from app.demo_grading import EARLIER_CANDIDATES, ensure_graded_examples
 from app.extensions import db
 from app.models import ExamWindow, Form, Seat, Sitting, SittingForm, User
 
@@ -43,7 +44,7 @@ class DemoAccount:
 
 
 def demo_accounts() -> list[DemoAccount]:
-    """Staff plus a dozen candidates cycling through the eight tracks."""
+    """Staff, a dozen candidates cycling through the eight tracks, and four who sat yesterday."""
     staff = [
         DemoAccount("coordinator@demo.example", "Casey Morgan", "coordinator"),
         DemoAccount("proctor@demo.example", "Pat Alvarez", "proctor"),
@@ -57,6 +58,9 @@ def demo_accounts() -> list[DemoAccount]:
             f"candidate{n:02d}@demo.example", name, "candidate", TRACKS[(n - 1) % len(TRACKS)]
         )
         for n, name in enumerate(CANDIDATE_NAMES, 1)
+    ]
+    candidates += [
+        DemoAccount(e, name, "candidate", track) for e, name, track in EARLIER_CANDIDATES
     ]
     return staff + candidates
 
@@ -119,6 +123,11 @@ def load_demo(now: datetime) -> tuple[list[DemoAccount], Sitting]:
     import_bank(content)
     accounts = demo_accounts()
     users = {a.email: _ensure_user(a) for a in accounts}
+    earlier = {email for email, _, _ in EARLIER_CANDIDATES}
     candidates = [users[a.email] for a in accounts if a.role == "candidate"]
-    sitting = _ensure_live_sitting(now, users["proctor@demo.example"], candidates)
+    proctor = users["proctor@demo.example"]
+    sitting = _ensure_live_sitting(now, proctor, [c for c in candidates if c.email not in earlier])
+    ensure_graded_examples(
+        now, sitting.window, proctor, [c for c in candidates if c.email in earlier], _latest_codes()
+    )
     return accounts, sitting

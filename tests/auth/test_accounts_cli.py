@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Approval, User
-from tests.conftest import sign_in
+from tests.conftest import csrf_from, sign_in
 
 
 def count_users(app) -> int:
@@ -76,8 +76,28 @@ def test_demo_is_idempotent_and_every_account_signs_in(app, runner):
     assert first.exit_code == 0, first.output
     users = count_users(app)
     again = runner.invoke(args=["demo"])
-    assert again.exit_code == 0 and count_users(app) == users == 18
+    assert again.exit_code == 0 and count_users(app) == users == 22
     for line in first.output.splitlines():
         if "@demo.example" in line:
             email = line.split()[1]
             assert sign_in(app.test_client(), email, "endorse-demo").status_code == 302, email
+
+
+def test_demo_leaves_part_two_responses_waiting_for_the_graders(app, runner):
+    from app.demo_grading import earlier_attempts
+    from app.models.grading import Response
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        attempts = earlier_attempts()
+        assert sorted(a.part for a in attempts) == ["MC"] * 4 + ["VIGNETTE"] * 4
+        assert all(a.submitted_at is not None for a in attempts)
+        assert len(db.session.scalars(select(Response)).all()) == 8
+    client = app.test_client()
+    assert sign_in(client, "grader1@demo.example", "endorse-demo").status_code == 302
+    assert "declare any conflicts of interest" in client.get("/grading/").text
+    token = csrf_from(client.get("/grading/conflicts").text)
+    client.post("/grading/conflicts", data={"csrf_token": token})  # declares none
+    assert "Next response" in client.get("/grading/").text
+    read = client.post("/grading/next", data={"csrf_token": token})
+    assert read.status_code == 302 and "/read/" in read.headers["Location"]
