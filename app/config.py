@@ -31,6 +31,12 @@ class Config:
     SAVE_GRACE_SECONDS = int(os.environ.get("SAVE_GRACE_SECONDS", "10"))
     #: how often an exam page re-syncs its clock and sees pauses/extensions (seconds)
     EXAM_POLL_SECONDS = int(os.environ.get("EXAM_POLL_SECONDS", "10"))
+    #: a grader needs this exact-agreement rate on the calibration set before live responses
+    GRADING_CALIBRATION_RATE = float(os.environ.get("GRADING_CALIBRATION_RATE", "0.8"))
+    #: share of resolved responses the lead grader back-reads
+    GRADING_BACK_READ_SHARE = float(os.environ.get("GRADING_BACK_READ_SHARE", "0.05"))
+    #: readings a grader may hold open at once unless the lead grader sets another capacity
+    GRADING_DEFAULT_CAPACITY = int(os.environ.get("GRADING_DEFAULT_CAPACITY", "20"))
     #: argon2id cost: OWASP's recommended minimum (19 MiB, 2 passes) by default, so a cohort
     #: signing in at once does not saturate the CPU; raise it where sign-ins are spread out.
     #: Stored hashes are upgraded at the next sign-in when these change.
