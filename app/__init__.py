@@ -54,6 +54,7 @@ def _migrations_dir() -> Path:
 
 def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
+    from app.coordinator.analytics import bp as analytics_bp
     from app.coordinator.routes import bp as coordinator_bp
     from app.coordinator.scheduling import bp as scheduling_bp
     from app.exam.proctor_routes import bp as proctor_bp
@@ -68,3 +69,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(results_bp)  # /coordinator/results/... and /results/mine
     app.register_blueprint(coordinator_bp, url_prefix="/coordinator")
     app.register_blueprint(scheduling_bp, url_prefix="/coordinator/schedule")
+    app.register_blueprint(analytics_bp, url_prefix="/coordinator/analytics")

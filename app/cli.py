@@ -7,6 +7,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from app.analysis.commands import report
 from app.extensions import db
 
 bank_cli = AppGroup("bank", help="Validate, import and export the question bank.")
@@ -95,14 +96,21 @@ def users_import(csv_file) -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--history", is_flag=True, help="Also simulate past windows of Part One results (analytics)."
+)
 @with_appcontext
-def demo() -> None:
+def demo(history: bool) -> None:
     """Create the demo accounts, sample bank and a sitting starting now (idempotent)."""
     from app.demo import DEMO_PASSWORD, load_demo
+    from app.demo_history import load_history
     from app.models import now_utc
 
     accounts, sitting = load_demo(now_utc())
+    past = load_history(now_utc()) if history else None
     db.session.commit()
+    if past is not None:
+        click.echo(f"History: {past}")
     click.echo(f"Demo ready: {sitting.name} with {len(sitting.seats)} seats.")
     click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
     for a in accounts:
@@ -135,5 +143,5 @@ def sittings_sweep() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
-    for command in (bank_cli, users_cli, audit_cli, sittings_cli, demo):
+    for command in (bank_cli, users_cli, audit_cli, sittings_cli, demo, report):
         app.cli.add_command(command)

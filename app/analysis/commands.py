@@ -1,11 +1,12 @@
-"""`flask report ...`: coordinator reports on the command line (files now, the database later)."""
+"""`flask report ...`: coordinator reports on the command line, from CSV files or the database."""
 
 import math
 from pathlib import Path
 
 import click
 import pandas as pd
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo
 
 from app.analysis.items import analyse_items
 
@@ -18,18 +19,33 @@ report = AppGroup("report", help="Coordinator reports on exam data.")
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
 
-# with_appcontext=False: the CSV mode needs no app, so it runs (and is tested) without one.
-# A --form CODE --window NAME mode needs the database: build the two frames from it (in
-# app/analysis/frames.py) inside an app context, then call write_item_report() as below.
+# with_appcontext=False: the CSV mode needs no app, so it runs (and is tested) without one; the
+# --form mode loads the app itself, as `flask` does for any command (see _app_context).
 @report.command("items", with_appcontext=False)
 @click.option(
     "--responses",
     "responses_path",
     type=_FILE,
-    required=True,
+    default=None,
     help="Wide CSV: candidate_id, then one column per item id (blank = omitted).",
 )
-@click.option("--key", "key_path", type=_FILE, required=True, help="CSV with item_id,key.")
+@click.option("--key", "key_path", type=_FILE, default=None, help="CSV with item_id,key.")
+@click.option(
+    "--form",
+    "form_code",
+    default=None,
+    help="Instead of files: a Part One form code, analysed from its closed attempts.",
+)
+@click.option(
+    "--version",
+    "form_version",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --form: only this version (default: all versions pooled).",
+)
+@click.option(
+    "--window", "window_name", default=None, help="With --form: only this exam window (name)."
+)
 @click.option(
     "--out",
     "out_path",
@@ -37,12 +53,89 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
     default=None,
     help="Write the item table here (default: stdout).",
 )
-def items_command(responses_path: Path, key_path: Path, out_path: Path | None) -> None:
+def items_command(
+    responses_path: Path | None,
+    key_path: Path | None,
+    form_code: str | None,
+    form_version: int | None,
+    window_name: str | None,
+    out_path: Path | None,
+) -> None:
     """Item analysis: p, rpb, d27, alpha if deleted, flags and option shares per item."""
-    responses = read_responses(responses_path)
-    key = read_key(key_path)
-    check_same_items(responses, key, responses_path, key_path)
+    if form_code is not None:
+        if responses_path or key_path:
+            raise click.UsageError("give either --form or --responses and --key, not both")
+        responses, key = database_responses(form_code, form_version, window_name)
+    else:
+        if form_version is not None or window_name is not None:
+            raise click.UsageError("--version and --window go with --form")
+        if responses_path is None or key_path is None:
+            raise click.UsageError("give --responses and --key (CSV files), or --form CODE")
+        responses = read_responses(responses_path)
+        key = read_key(key_path)
+        check_same_items(responses, key, responses_path, key_path)
     write_item_report(responses, key, out_path)
+
+
+def database_responses(
+    code: str, version: int | None, window: str | None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The closed attempts of a Part One form (and window) as the responses frame and key."""
+    from app.analysis import frames
+    from app.models import now_utc
+
+    _app_context()
+    try:
+        responses, key = frames.part_one_responses(code, now_utc(), version, window)
+    except (frames.UnknownSelection, frames.MixedVersions) as problem:
+        raise click.ClickException(str(problem)) from None
+    if responses.empty:
+        where = f" in window {window!r}" if window else ""
+        raise click.ClickException(f"form {code} has no closed attempts{where} to analyse")
+    return responses, key
+
+
+@report.command("pass-rates")
+@click.option(
+    "--by",
+    default=",".join(("window", "part")),
+    show_default=True,
+    help="Comma-separated groups: window, endorsement, track, part, attempt (first or "
+    "retake), form.",
+)
+@click.option(
+    "--min-group",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Groups smaller than this show n only (default: REPORT_MIN_GROUP).",
+)
+@click.option("--out", "out_path", type=_FILE, default=None, help="CSV file (default: stdout).")
+def pass_rates_command(by: str, min_group: int | None, out_path: Path | None) -> None:
+    """Pass rates per group: n, passed, rate; small groups are suppressed (n only)."""
+    from app.analysis import frames
+    from app.analysis.outcomes import grouped_pass_rates, parse_by
+
+    try:
+        groups = parse_by(by)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--by") from None
+    minimum = current_app.config["REPORT_MIN_GROUP"] if min_group is None else min_group
+    table = grouped_pass_rates(frames.results_frame(), groups, minimum)
+    text = table.to_csv(index=False, float_format="%.4f")
+    if out_path is None:
+        click.echo(text, nl=False)
+    else:
+        _write_text(out_path, text)
+        click.echo(f"{len(table)} group(s) written to {out_path}", err=True)
+
+
+def _app_context() -> None:
+    """Push the app's context for a database mode, loading the app as `flask` does."""
+    if current_app:
+        return
+    ctx = click.get_current_context()
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    ctx.with_resource(app.app_context())
 
 
 def write_item_report(responses: pd.DataFrame, key: pd.Series, out_path: Path | None) -> None:
