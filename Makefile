@@ -25,7 +25,7 @@ setup: $(BIN)/activate $(HTMX)
 
 run: setup
 	$(FLASK) db upgrade
-	$(FLASK) demo
+	$(FLASK) demo --history
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup
