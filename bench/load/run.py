@@ -106,7 +106,7 @@ def main() -> int:
         "--hash",
         choices=["production", "cheap"],
         default="production",
-        help="argon2 cost of the seeded passwords: production (t=3, 64 MiB) or cheap (t=1, 8 MiB)",
+        help="argon2 cost of seeded passwords: production (the app's Config) or cheap (t=1, 8 MiB)",
     )
     args = parser.parse_args()
     args.window, args.duration = min(args.window, 900.0), min(args.duration, 1800.0)
