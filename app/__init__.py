@@ -19,8 +19,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY before starting the app.")
     _init_extensions(app)
+    from app import security
+
+    security.bound_url_integers(app)  # before the blueprints: each rule binds its converters
     _register_blueprints(app)
-    from app import cli, errors, security, templating
+    from app import cli, errors, templating
 
     templating.register(app)
     errors.register(app)

@@ -1,6 +1,10 @@
-"""Security headers on every response."""
+"""Security headers on every response; input no handler may see (NUL, oversized URL ids)."""
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
+from werkzeug.routing import IntegerConverter, ValidationError
+
+#: PostgreSQL's integer, the type of every id column
+MAX_ID = 2**31 - 1
 
 # Scripts and styles only from our own files: no inline script can run, injected or not.
 CSP = "; ".join(
@@ -30,6 +34,51 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
+class DatabaseInteger(IntegerConverter):
+    """<int:...> in URLs, capped at the id columns' range: a larger number is "not found" (404)
+    rather than an overflow error from the database (PostgreSQL past 2**31, SQLite past 2**63)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        if not is_whole_number(value):  # int() refuses very long digit strings outright
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def bound_url_integers(app: Flask) -> None:
+    """Use DatabaseInteger for <int:...>; call before any rule is added (rules bind it then)."""
+    app.url_map.converters["int"] = DatabaseInteger
+
+
+def is_whole_number(raw: str) -> bool:
+    """ASCII digits within the id columns' range: safe to int() and to store.
+
+    str.isdigit() alone accepts "²" and "٣" (int() then fails) and any length (the column
+    overflows), so form fields that carry numbers are checked with this instead."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID)) and int(raw) <= MAX_ID
+
+
+def _refuse_nul() -> None:
+    # No form needs NUL, and PostgreSQL cannot take it in text, not even as a query parameter:
+    # refuse it here, naming the field, instead of a database error (500) from whichever field
+    # or URL part first reaches the database.
+    if "\x00" in request.path:
+        abort(404)
+    for source in (request.args, request.form):
+        for name, values in source.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                label = name.replace("\x00", "").replace("_", " ").replace("-", " ").capitalize()
+                abort(
+                    422,
+                    description=f"{label} contains a character that cannot be stored (NUL); "
+                    "remove it and try again.",
+                )
+
+
 def register(app: Flask) -> None:
-    """Install the header hook."""
+    """Install the header hook and the input guard."""
     app.after_request(_set_headers)
+    app.before_request(_refuse_nul)

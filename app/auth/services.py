@@ -51,9 +51,13 @@ class LoginCandidate:
     password_hash: str | None
 
 
+#: the email column's length: no account's address is longer, and a failure must still be stored
+EMAIL_MAX = 254
+
+
 def find_login(email: str, address: str, now: datetime) -> LoginCandidate:
     """Read the account and the recent failures; LoginRefused (429) when over the limit."""
-    email = normalise_email(email)
+    email = normalise_email(email)[:EMAIL_MAX]
     limit = current_app.config["LOGIN_MAX_ATTEMPTS"]
     by_account, by_address = _recent_failures(email, address, now)
     # An address may try several accounts (a shared exam room), so it gets a larger budget.

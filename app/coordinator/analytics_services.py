@@ -32,6 +32,7 @@ from app.analysis.rates import cut_score_impact, score_distribution
 from app.codes import ENDORSEMENTS, PARTS
 from app.extensions import db
 from app.models import Attempt, ExamWindow, Form, Item, Result, Seat, Sitting
+from app.security import is_whole_number
 
 SCORE_BINS = tuple(range(0, 101, 5))
 ATTEMPT_KINDS = ("first", "retake")
@@ -91,7 +92,7 @@ def parse_version(raw: str | None) -> int | None:
     """A form version from the query (blank = all versions pooled)."""
     if not raw:
         return None
-    if not raw.isdigit() or not 0 < int(raw) < 100_000:
+    if not is_whole_number(raw) or not 0 < int(raw) < 100_000:
         raise AnalyticsError(f"Version {raw!r} is not a version number.", 400)
     return int(raw)
 

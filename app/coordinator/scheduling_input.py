@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.codes import TRACKS
 from app.coordinator.windows import window_name
+from app.security import is_whole_number
 
 MODES = ("scheduled", "on_demand")
 #: PostgreSQL's integer: a larger id would be a database error rather than "not found"
@@ -98,7 +99,7 @@ def parse_time(raw: str | None, label: str) -> time:
 def parse_id(raw: str | None, label: str) -> int:
     """The id chosen in a select."""
     raw = (raw or "").strip()
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    if not is_whole_number(raw) or int(raw) == 0:
         raise Problem(f"{label.capitalize()}: choose a {label} from the list.")
     return int(raw)
 
@@ -121,7 +122,7 @@ def parse_multiplier(raw: str | None) -> float:
 def parse_extra_minutes(raw: str | None) -> int:
     """Whole extra minutes from 0 to 600 (blank means 0)."""
     raw = (raw or "").strip() or "0"
-    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_EXTRA_MINUTES:
+    if not is_whole_number(raw) or int(raw) > MAX_EXTRA_MINUTES:
         raise Problem(
             f"Extra minutes must be a whole number from 0 to {MAX_EXTRA_MINUTES}, e.g. 30."
         )

@@ -10,6 +10,7 @@ from app.exam import proctoring
 from app.exam.services import DeliveryError
 from app.extensions import db, htmx
 from app.models import Sitting, now_utc
+from app.security import is_whole_number
 
 bp = Blueprint("proctor", __name__, template_folder="templates")
 STOP_POLLING = 286  # htmx stops an `every` poll when it gets this status
@@ -63,7 +64,7 @@ def roster(sitting_id: int):
 
 def _minutes() -> int:
     value = request.form.get("minutes", "0") or "0"
-    if not value.isdigit():
+    if not is_whole_number(value):
         raise DeliveryError("Minutes must be a whole number.")
     return int(value)
 
@@ -73,7 +74,7 @@ def _minutes() -> int:
 def act_form(sitting_id: int):
     """The console's action form: the seat comes as a field."""
     seat = request.form.get("seat", "")
-    if not seat.isdigit():
+    if not is_whole_number(seat):
         raise DeliveryError("Choose a candidate.")
     return act(int(seat))
 
@@ -104,9 +105,11 @@ def incident(sitting_id: int):
     """Record an incident note for the sitting or one seat."""
     s = proctoring.sitting_for(current_user, sitting_id)
     seat = request.form.get("seat", "")
+    if seat and not is_whole_number(seat):
+        raise DeliveryError("That seat is not in this sitting.")
     proctoring.record_incident(
         s,
-        int(seat) if seat.isdigit() else None,
+        int(seat) if seat else None,
         request.form.get("category", ""),
         request.form.get("note", ""),
         current_user,

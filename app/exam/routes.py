@@ -9,6 +9,7 @@ from app.errors import render_error
 from app.exam import services, timing, views
 from app.extensions import db
 from app.models import now_utc
+from app.security import is_whole_number
 
 bp = Blueprint("exam", __name__, template_folder="templates")
 PARTS = {"MC", "VIGNETTE"}
@@ -102,7 +103,8 @@ def sit(public_id: str):
 
 def _int_field(name: str, minimum: int = 0) -> int:
     value = request.form.get(name, "")
-    if not value.isdigit() or int(value) < minimum:
+    # isdigit() alone lets "²" through to int(), and a long number would overflow the column
+    if not is_whole_number(value) or int(value) < minimum:
         abort(422, description=f"The field {name!r} must be a whole number of at least {minimum}.")
     return int(value)
 
