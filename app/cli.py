@@ -141,7 +141,25 @@ def sittings_sweep() -> None:
     click.echo(f"Finalised {count} expired attempt(s).")
 
 
+@click.command("backup")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@with_appcontext
+def backup(out: Path) -> None:
+    """Copy the SQLite database to OUT while the app serves (consistent; PostgreSQL: pg_dump)."""
+    from app.backup import BackupRefused, backup_sqlite, sqlite_file
+
+    try:
+        source = sqlite_file(db.engine)
+        counts = backup_sqlite(source, out)
+    except BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    tables = ("user", "attempt", "answer", "audit_event")
+    rows = ", ".join(f"{counts.get(t, 0)} {t}" for t in tables)
+    click.echo(f"Backed up {source} to {out}: integrity ok, {len(counts)} tables ({rows}).")
+
+
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
     for command in (bank_cli, users_cli, audit_cli, sittings_cli, demo, report):
         app.cli.add_command(command)
+    app.cli.add_command(backup)
