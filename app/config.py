@@ -27,6 +27,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 12 * 3600
+    #: proxies in front of the app (load balancer, TLS terminator) whose X-Forwarded-For and
+    #: X-Forwarded-Proto are trusted; sign-in limits per address need the client's real address
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     #: seconds after the deadline in which a save still counts (network latency, not extra time)
     SAVE_GRACE_SECONDS = int(os.environ.get("SAVE_GRACE_SECONDS", "10"))
     #: how often an exam page re-syncs its clock and sees pauses/extensions (seconds)

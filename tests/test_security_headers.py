@@ -48,3 +48,19 @@ def test_htmx_errors_are_fragments(client):
     response = client.get("/no/such/page", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert response.status_code == 404 and "<html" not in body and 'role="alert"' in body
+
+
+def test_behind_a_proxy_the_client_address_is_taken_from_x_forwarded_for():
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    app = create_app(settings | {"PROXY_HOPS": 1, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    seen = {}
+
+    @app.get("/__addr")
+    def addr():
+        from flask import request
+
+        seen["addr"] = request.remote_addr
+        return "ok"
+
+    app.test_client().get("/__addr", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen["addr"] == "203.0.113.7"

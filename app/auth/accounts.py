@@ -30,7 +30,9 @@ class NewAccount:
 def account_problems(account: NewAccount) -> list[str]:
     """What is wrong with one new account, in words for the person importing it."""
     problems = []
-    if not EMAIL_PATTERN.match(account.email):
+    if len(account.email) > 254:
+        problems.append("email is longer than 254 characters")
+    elif not EMAIL_PATTERN.match(account.email):
         problems.append(f"email {account.email!r} is not a valid address")
     if not account.name.strip():
         problems.append("name is empty")

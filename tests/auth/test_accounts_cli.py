@@ -101,3 +101,11 @@ def test_demo_leaves_part_two_responses_waiting_for_the_graders(app, runner):
     assert "Next response" in client.get("/grading/").text
     read = client.post("/grading/next", data={"csrf_token": token})
     assert read.status_code == 302 and "/read/" in read.headers["Location"]
+
+
+def test_overlong_email_is_named_not_a_crash(app, runner):
+    email = "a" * 250 + "@test.example"
+    result = runner.invoke(args=["users", "create", "--email", email, "--name", "Long",
+                                 "--role", "candidate"], input="a-long-password\n")
+    assert result.exit_code != 0 and "longer than 254 characters" in result.output
+    assert count_users(app) == 0
