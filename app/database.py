@@ -4,7 +4,7 @@ import fcntl
 import os
 import time
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -22,7 +22,13 @@ def _wants_write_lock() -> bool:
     # Writers take SQLite's lock up front, so two autosaves queue on busy_timeout instead of
     # failing with "database is locked" when both try to upgrade a read lock. Pages that only
     # read start deferred transactions and do not queue behind writers.
-    if not has_request_context() or request.method not in READ_ONLY_METHODS:
+    if not has_request_context():
+        return True
+    if g.get("_committed"):
+        # the view has committed its one write; what follows (lazy loads while rendering)
+        # only reads, and must not hold the writer lock until the request ends
+        return False
+    if request.method not in READ_ONLY_METHODS:
         return True
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "writes_on_get", False))
@@ -89,6 +95,11 @@ def configure_sqlite(engine: Engine) -> None:
         if queue is not None:
             queue.take(connection.connection.info)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(_connection):
+        if has_request_context():
+            g._committed = True
 
     # The session hands its connection back to the pool as soon as it commits or rolls back,
     # so check-in is where the transaction is over and the next writer may go.

@@ -75,3 +75,24 @@ def test_concurrent_writers_never_fail(app):
         db.session.execute(text("DROP TABLE probe"))
         db.session.commit()
     assert errors == [] and count == 400, (errors[:3], time.monotonic() - started)
+
+
+def test_after_its_commit_a_request_reads_without_the_writer_lock(app):
+    from flask import g
+
+    with app.test_request_context("/exam/attempt/x/save", method="POST"):
+        assert database._wants_write_lock() is True
+        g._committed = True  # what the engine's commit hook records
+        assert database._wants_write_lock() is False
+    with app.test_request_context("/login", method="GET"):
+        assert database._wants_write_lock() is False
+
+
+def test_a_commit_in_a_request_is_recorded(app):
+    from flask import g
+
+    with app.test_request_context("/", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        db.session.commit()
+        expected = db.engine.dialect.name == "sqlite"
+        assert bool(g.get("_committed")) is expected

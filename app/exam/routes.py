@@ -47,8 +47,8 @@ def rules(seat_id: int, part: str):
         abort(404)
     now = now_utc()
     seat = services.seat_of(current_user, seat_id)
-    if services.check_in(seat, now):
-        db.session.commit()
+    services.check_in(seat, now)
+    db.session.commit()  # also ends the write transaction before rendering
     return render_template("exam/rules.html", **views.rules_context(seat, part, now))
 
 
@@ -147,8 +147,8 @@ def clock(public_id: str):
     """The seconds left and the attempt's state, for the page's light re-sync poll."""
     now = now_utc()
     attempt = services.attempt_of(current_user, public_id)
-    if services.note_seen(attempt, now):
-        db.session.commit()
+    services.note_seen(attempt, now)
+    db.session.commit()  # nothing to write most polls: this just ends the transaction
     return render_template(
         "exam/_clock.html",
         attempt=attempt,
