@@ -209,6 +209,12 @@ def gunicorn(database: Database, workers: int, threads: int = 4, backlog: int = 
         str(threads),
         "--backlog",
         str(backlog),
+        # exam pages save every few seconds over one connection: keep it open between saves
+        # rather than racing the client's reuse of a connection the server just closed
+        "--keep-alive",
+        "75",
+        "--worker-connections",
+        "4000",
         "-b",
         f"127.0.0.1:{port}",
         "wsgi:app",
