@@ -31,7 +31,7 @@ from app.analysis.outcomes import (
 from app.analysis.rates import cut_score_impact, score_distribution
 from app.codes import ENDORSEMENTS, PARTS
 from app.extensions import db
-from app.models import Attempt, ExamWindow, Form, Item, Result, Seat, Sitting
+from app.models import ExamWindow, Form, Item, Result, Seat, Sitting
 from app.security import is_whole_number
 
 SCORE_BINS = tuple(range(0, 101, 5))
@@ -146,19 +146,7 @@ def index(now: datetime) -> tuple[list[FormRow], list[WindowRow]]:
 def _attempt_counts(now: datetime) -> list[tuple[str, str, int]]:
     """(form code, window name, closed attempts) for every Part One form."""
     form_ids = list(db.session.scalars(select(Form.id).where(Form.part == "MC")))
-    closed = frames.closed_attempts(form_ids, None, now).subquery()
-    stmt = (
-        select(Form.code, ExamWindow.name, func.count())
-        .select_from(closed)
-        .join(Form, Form.id == closed.c.form_id)
-        .join(Attempt, Attempt.id == closed.c.id)
-        .join(Seat, Seat.id == Attempt.seat_id)
-        .join(Sitting, Sitting.id == Seat.sitting_id)
-        .join(ExamWindow, ExamWindow.id == Sitting.window_id)
-        .group_by(Form.code, ExamWindow.name, ExamWindow.opens_on)
-        .order_by(ExamWindow.opens_on)
-    )
-    return list(db.session.execute(stmt).tuples())
+    return frames.closed_attempt_counts(form_ids, now)
 
 
 # --- item analysis ---------------------------------------------------------------------------
