@@ -7,12 +7,13 @@ import secrets
 from dataclasses import asdict
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import audit
-from app.codes import PARTS, track_label
+from app.codes import PART_LABELS, PARTS, track_label
 from app.coordinator.scheduling_input import (
     Accommodations,
     Problem,
@@ -21,12 +22,14 @@ from app.coordinator.scheduling_input import (
     WindowInput,
 )
 from app.extensions import db
+from app.grading.results import retake_from
 from app.models import (
     Approval,
     Attempt,
     ExamWindow,
     Form,
     Incident,
+    Result,
     Seat,
     Sitting,
     SittingForm,
@@ -230,6 +233,8 @@ def add_seat(sitting: Sitting, data: SeatInput, actor: User, now: datetime) -> S
         )
     if any(s.candidate_id == candidate.id for s in sitting.seats):
         raise Problem(f"{candidate.name} already has a seat in this sitting.")
+    if waiting := retake_wait_problem(candidate, data.track, sitting.starts_at):
+        raise Problem(waiting, 409)
     # By id, not relationship: the seat joins the session only inside the savepoint below.
     seat = Seat(sitting_id=sitting.id, candidate_id=candidate.id, track=data.track, created_at=now)
     _set_accommodations(seat, data.accommodations)
@@ -249,6 +254,26 @@ def add_seat(sitting: Sitting, data: SeatInput, actor: User, now: datetime) -> S
         accommodations=_accommodations(seat),
     )
     return seat
+
+
+def retake_wait_problem(candidate: User, track: str, starts_at: datetime) -> str | None:
+    """Why the candidate may not sit this track's exam yet: a part failed too recently."""
+    failed = db.session.scalars(
+        select(Result)
+        .join(Seat, Seat.id == Result.seat_id)
+        .where(Seat.candidate_id == candidate.id, Seat.track == track, Seat.voided_at.is_(None))
+        .where(Result.passed.is_(False), Result.released_at.is_not(None))
+    )
+    wait_days = current_app.config["RETAKE_WAIT_DAYS"]
+    for result in failed:
+        allowed_from = retake_from(result, wait_days)
+        if starts_at < allowed_from:
+            return (
+                f"{candidate.name} did not pass {PART_LABELS[result.part]} on "
+                f"{result.attempt.submitted_at or result.attempt.deadline_at:%Y-%m-%d}; a retake "
+                f"is possible from {allowed_from:%Y-%m-%d} ({wait_days} days' wait)."
+            )
+    return None
 
 
 def _set_accommodations(seat: Seat, acc: Accommodations) -> None:

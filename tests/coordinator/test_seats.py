@@ -215,3 +215,64 @@ def test_no_seats_are_added_to_a_closed_sitting(app, coordinator, sitting, candi
     response = _add_seat(coordinator, sitting, candidate)
     assert response.status_code == 409
     assert _seats(app) == []
+
+
+def _failed_earlier(app, sitting, candidate, days_before: int) -> None:
+    """An earlier, released, failed Part One for the candidate on the same track."""
+    from app.models import Result, Sitting
+
+    def build():
+        now = sitting.starts_at - timedelta(days=days_before)
+        earlier = Sitting(
+            window_id=sitting.window_id,
+            name="Earlier",
+            proctor_id=sitting.proctor_id,
+            mode="scheduled",
+            starts_at=now,
+            ends_at=now + timedelta(hours=4),
+        )
+        seat = Seat(sitting=earlier, candidate_id=candidate.id, track="IMH-SPECIALIST")
+        form = db.session.scalar(select(Form).where(Form.part == "MC"))
+        attempt = Attempt(
+            seat=seat,
+            part="MC",
+            form=form,
+            started_at=now,
+            deadline_at=now + timedelta(minutes=90),
+            submitted_at=now + timedelta(minutes=80),
+            submit_reason="candidate",
+        )
+        result = Result(
+            seat=seat,
+            part="MC",
+            attempt=attempt,
+            score=30,
+            max_score=60,
+            percent=50.0,
+            passed=False,
+            released_at=now + timedelta(days=7),
+        )
+        db.session.add(result)
+        return result
+
+    persist(app, build)
+
+
+def test_a_failed_part_is_retaken_only_after_the_waiting_period(
+    app, coordinator, sitting, candidate
+):
+    wait = app.config["RETAKE_WAIT_DAYS"]
+    _failed_earlier(app, sitting, candidate, days_before=wait - 10)
+    response = _add_seat(coordinator, sitting, candidate)
+    assert response.status_code == 409
+    assert "a retake is possible from" in response.get_data(as_text=True)
+    assert [s for s in _seats(app) if s[0] == candidate.id and s[1] == "IMH-SPECIALIST"] == [
+        (candidate.id, "IMH-SPECIALIST", 1.0, 0, "")
+    ]  # only the earlier seat
+
+
+def test_after_the_waiting_period_the_candidate_can_be_seated_again(
+    app, coordinator, sitting, candidate
+):
+    _failed_earlier(app, sitting, candidate, days_before=app.config["RETAKE_WAIT_DAYS"] + 5)
+    assert _add_seat(coordinator, sitting, candidate).status_code == 302
