@@ -39,13 +39,14 @@ def sitting(sitting_id: int):
     """The console: the live roster, actions and incident notes."""
     now = now_utc()
     s = proctoring.sitting_for(current_user, sitting_id)
+    rows = proctoring.roster(s, now)
     return render_template(
         "proctor/sitting.html",
         sitting=s,
-        rows=proctoring.roster(s, now),
+        rows=rows,
         incidents=proctoring.incidents(s),
         categories=proctoring.INCIDENT_CATEGORIES,
-        over=proctoring.sitting_is_over(s, now),
+        over=proctoring.sitting_is_over(s, rows, now),
     )
 
 
@@ -55,10 +56,9 @@ def roster(sitting_id: int):
     """The roster fragment, polled every few seconds; 286 stops the polling once it is over."""
     now = now_utc()
     s = proctoring.sitting_for(current_user, sitting_id)
-    over = proctoring.sitting_is_over(s, now)
-    body = render_template(
-        "proctor/_roster.html", sitting=s, rows=proctoring.roster(s, now), over=over
-    )
+    rows = proctoring.roster(s, now)
+    over = proctoring.sitting_is_over(s, rows, now)
+    body = render_template("proctor/_roster.html", sitting=s, rows=rows, over=over)
     return body, STOP_POLLING if over else 200
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app import audit
 from app.exam import services, timing
@@ -83,7 +84,15 @@ def _status(seat: Seat, attempts: list[Attempt], now: datetime) -> tuple[str, At
 
 def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
     """Every seat's status, answered count, time left and signs of life, in three queries."""
-    seats = list(sitting.seats)
+    # candidates loaded with their seats: the roster shows each name, every few seconds
+    seats = list(
+        db.session.scalars(
+            select(Seat)
+            .where(Seat.sitting_id == sitting.id)
+            .options(selectinload(Seat.candidate))
+            .order_by(Seat.id)
+        )
+    )
     attempts = _attempts_by_seat([s.id for s in seats])
     counts = _answered_counts([a.id for group in attempts.values() for a in group])
     rows = []
@@ -109,13 +118,11 @@ def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
     return rows
 
 
-def sitting_is_over(sitting: Sitting, now: datetime) -> bool:
+def sitting_is_over(sitting: Sitting, rows: list[RosterRow], now: datetime) -> bool:
     """Closed by the proctor, or past its end with no part still open (the roster stops)."""
     if sitting.closed_at is not None:
         return True
-    if now < sitting.ends_at:
-        return False
-    return all(r.seconds_left is None for r in roster(sitting, now))
+    return now >= sitting.ends_at and all(r.seconds_left is None for r in rows)
 
 
 def _open_attempt(seat: Seat, now: datetime) -> Attempt:

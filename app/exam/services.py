@@ -320,14 +320,17 @@ def record_focus_loss(attempt: Attempt, kind: str, now: datetime) -> None:
 
 def recorded_answers(attempt: Attempt) -> dict[str, str]:
     """The recorded answers by item 'KEY v1' (Part One) or vignette key (Part Two)."""
+    entries = {("i", i.id): i for i in attempt.form.items}
+    entries |= {("v", v.id): v for v in attempt.form.vignettes}
     out = {}
     for answer in attempt.answers:
         if answer.item_id is not None and answer.value:
-            item = next(i for i in attempt.form.items if i.id == answer.item_id)
-            out[f"{item.key} v{item.version}"] = answer.value
+            entry = entries[("i", answer.item_id)]
         elif answer.vignette_id is not None and answer.chosen and answer.value.strip():
-            vignette = next(v for v in attempt.form.vignettes if v.id == answer.vignette_id)
-            out[f"{vignette.key} v{vignette.version}"] = answer.value
+            entry = entries[("v", answer.vignette_id)]
+        else:
+            continue
+        out[f"{entry.key} v{entry.version}"] = answer.value
     return out
 
 
@@ -353,7 +356,8 @@ def finalise(attempt: Attempt, now: datetime, reason: str, actor=None) -> Attemp
     attempt.submitted_at = timing.closing_time(attempt, now) if ended_by_time else now
     attempt.submit_reason = reason
     attempt.paused_at = None
-    attempt.receipt = scoring.receipt_hash(recorded_answers(attempt))
+    recorded = recorded_answers(attempt)
+    attempt.receipt = scoring.receipt_hash(recorded)
     if attempt.part == "MC":
         _record_mc_result(attempt, now)
     else:
@@ -368,7 +372,7 @@ def finalise(attempt: Attempt, now: datetime, reason: str, actor=None) -> Attemp
         now=now,
         reason=reason,
         receipt=attempt.receipt,
-        answers=len(recorded_answers(attempt)),
+        answers=len(recorded),
     )
     return attempt
 
