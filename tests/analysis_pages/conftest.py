@@ -24,12 +24,12 @@ from app.models import (
     FormEntry,
     Item,
     Result,
-    Rubric,
     Seat,
     Sitting,
     User,
     now_utc,
 )
+from tests.factories import make_rubric, make_vignette_form
 
 CODE = "T-P1"
 KEY = {"T-001": "a", "T-002": "b", "T-003": "c", "T-004": "d"}
@@ -177,28 +177,10 @@ def world(app) -> World:
 
 def add_part_two_result(levels: dict[str, float], floor: float = 2) -> None:
     """A Part Two form, rubric, attempt and result for c1's Window One seat."""
-    rubric = Rubric(
-        key="R-T",
-        version=1,
-        title="Test rubric",
-        tracks=["IMH-SPECIALIST"],
-        criteria=[],
-        pass_rule={"kind": "total_and_floor", "min_total_percent": 75, "min_level": floor},
-        resolution={},
-        content_hash="r" * 64,
+    rubric = make_rubric(
+        pass_rule={"kind": "total_and_floor", "min_total_percent": 75, "min_level": floor}
     )
-    form = Form(
-        code="T-P2",
-        version=1,
-        title="Test Part Two",
-        endorsement="IMH",
-        part="VIGNETTE",
-        track="IMH-SPECIALIST",
-        duration_minutes=90,
-        answer_count=2,
-        rubric=rubric,
-        content_hash="p" * 64,
-    )
+    form = make_vignette_form("T-P2", rubric)
     seat = db.session.scalar(
         db.select(Seat).join(User).where(User.name == "c1").order_by(Seat.id).limit(1)
     )

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.extensions import db
-from app.models import ExamWindow, Form, FormEntry, Item, Rubric, Sitting, SittingForm
+from app.models import ExamWindow, Form, FormEntry, Item, Sitting, SittingForm
 from tests.conftest import csrf_from, persist
+from tests.factories import make_rubric, make_vignette_form
 
 SCHEDULE = "/coordinator/schedule"
 P1, P2 = "T-P1", "T-IMH-SPECIALIST-P2"
@@ -34,28 +35,7 @@ def _tiny_bank() -> Form:
         content_hash="f" * 64,
         entries=[FormEntry(position=1, item=item)],
     )
-    rubric = Rubric(
-        key="R-T",
-        version=1,
-        title="Test rubric",
-        tracks=["IMH-SPECIALIST"],
-        criteria=[],
-        pass_rule={},
-        resolution={},
-        content_hash="r" * 64,
-    )
-    vignette_form = Form(
-        code=P2,
-        version=1,
-        title="Test Part Two",
-        endorsement="IMH",
-        part="VIGNETTE",
-        track="IMH-SPECIALIST",
-        duration_minutes=90,
-        answer_count=2,
-        rubric=rubric,
-        content_hash="g" * 64,
-    )
+    vignette_form = make_vignette_form(P2, make_rubric())
     db.session.add_all([mc, vignette_form])
     return mc
 

@@ -10,13 +10,13 @@ from app.models import (
     Attempt,
     ExamWindow,
     Form,
-    FormEntry,
     GraderProfile,
     Rubric,
     Seat,
     Sitting,
     Vignette,
 )
+from tests.factories import make_rubric, make_vignette_form
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 LEVELS = [
@@ -46,15 +46,8 @@ def rubric(criteria=None, pass_rule=None) -> Rubric:
     found = db.session.query(Rubric).filter_by(key="R-TEST").first()
     if found is not None:
         return found
-    made = Rubric(
-        key="R-TEST",
-        version=1,
-        title="Test rubric",
-        tracks=["IMH-SPECIALIST"],
-        criteria=criteria or CRITERIA,
-        pass_rule=pass_rule or PASS_RULE,
-        resolution={"kind": "adjacent_mean"},
-        content_hash="r" * 64,
+    made = make_rubric(
+        "R-TEST", criteria or CRITERIA, pass_rule or PASS_RULE, {"kind": "adjacent_mean"}
     )
     db.session.add(made)
     return made
@@ -77,19 +70,7 @@ def part_two_form(answer_count: int = 2) -> Form:
         )
         for n in range(1, 4)
     ]
-    form = Form(
-        code="P2-TEST",
-        version=1,
-        title="Test Part Two",
-        endorsement="IMH",
-        part="VIGNETTE",
-        track="IMH-SPECIALIST",
-        duration_minutes=90,
-        answer_count=answer_count,
-        rubric=rubric(),
-        content_hash="f" * 64,
-    )
-    form.entries = [FormEntry(position=n, vignette=v) for n, v in enumerate(vignettes, 1)]
+    form = make_vignette_form("P2-TEST", rubric(), vignettes, answer_count)
     db.session.add(form)
     db.session.flush()
     return form
