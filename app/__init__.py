@@ -5,19 +5,27 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import DevConfig
+from app.config import ProductionConfig, config_from_environment
 
 
 def create_app(config: type | dict | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, CLI, headers, error pages."""
+    """Build the app: configuration, extensions, blueprints, CLI, headers, error pages.
+
+    No argument (wsgi:app, the flask CLI): the configuration ENDORSEMENT_ENV names, production
+    when unset. A dict or class (tests, benchmarks) is laid over the production defaults."""
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(DevConfig)
-    if isinstance(config, dict):
-        app.config.update(config)
-    elif config is not None:
-        app.config.from_object(config)
+    if config is None:
+        app.config.from_object(config_from_environment())
+    else:
+        app.config.from_object(ProductionConfig)
+        if isinstance(config, dict):
+            app.config.update(config)
+        else:
+            app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY before starting the app.")
+        raise RuntimeError(
+            "SECRET_KEY is not set: export SECRET_KEY (a long random value) to start the app."
+        )
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -65,6 +65,22 @@ def demo_accounts() -> list[DemoAccount]:
     return staff + candidates
 
 
+#: every demo account's email ends so; any other account means a real database
+DEMO_DOMAIN = "@demo.example"
+
+
+def real_accounts() -> list[str]:
+    """Emails of accounts that are not demo accounts (at most three, for the message)."""
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.email.not_like(f"%{DEMO_DOMAIN}"))
+            .order_by(User.id)
+            .limit(3)
+        )
+    )
+
+
 def _ensure_user(account: DemoAccount) -> User:
     user = db.session.scalar(select(User).where(User.email == account.email))
     if user is None:
