@@ -23,8 +23,8 @@ from app.models import AuditEvent, now_utc
 GENESIS = "0" * 64
 
 
-def _digest(prev_hash: str, event: AuditEvent) -> str:
-    payload = json.dumps(
+def _payload(prev_hash: str, event: AuditEvent) -> bytes:
+    return json.dumps(
         [
             prev_hash,
             event.at.isoformat(),
@@ -39,6 +39,10 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
         separators=(",", ":"),
         default=str,
     ).encode()
+
+
+def _digest(prev_hash: str, event: AuditEvent) -> str:
+    payload = _payload(prev_hash, event)
     key = current_app.config.get("AUDIT_KEY", "")
     if key:
         return hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()

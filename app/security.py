@@ -81,10 +81,17 @@ def _refuse_nul() -> None:
 
 def _refuse_oversized_body() -> None:
     # A declared length over the limit is refused before a byte of the body is read, and before
-    # CSRF or any view touches the form; a body without a length (chunked) is cut off by
-    # Werkzeug at the limit when the form is parsed (also a 413).
+    # CSRF or any view touches the form.
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit and (request.content_length or 0) > limit:
+    if not limit:
+        return
+    if (request.content_length or 0) > limit:
+        abort(413)
+    # No length given (chunked): Werkzeug reads at most `limit` bytes and then stops without
+    # an error, which would parse a silently cut form. Read it here (kept for the form parser)
+    # and refuse a body that reaches the limit.
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and chunked and len(request.get_data(cache=True)) >= limit:
         abort(413)
 
 
