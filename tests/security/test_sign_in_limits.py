@@ -168,6 +168,20 @@ def test_waits_end_once_the_failures_are_older_than_the_window(app, create_user_
         assert attempt(app, user.email, PASSWORD).status_code == 302
 
 
+def test_the_sweep_forgets_failures_that_no_longer_count(app, runner, create_user_):
+    user = create_user_("candidate")
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=False):
+        attempt(app, user.email, "wrong-password")
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        attempt(app, user.email, "wrong-password")
+    assert failures(app) == 2
+    later = start + timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"] + 60)
+    with time_machine.travel(later, tick=False):
+        assert runner.invoke(args=["sittings", "sweep"]).exit_code == 0
+    assert failures(app) == 1  # the newer one still counts toward the account's wait
+
+
 def _cookie(response, name="session") -> str:
     cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(name + "=")]
     assert cookies, f"no {name} cookie set"
