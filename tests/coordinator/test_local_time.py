@@ -167,7 +167,9 @@ def world(app, create_user_):
             ends_at=datetime(2031, 1, 16, 3, tzinfo=UTC),
         )
         january.forms = [SittingForm(form_code=P1)]
-        waiting = _add(Seat(sitting=january, candidate_id=candidate.id, track="IMH-MENTOR-CLINICAL"))
+        waiting = _add(
+            Seat(sitting=january, candidate_id=candidate.id, track="IMH-MENTOR-CLINICAL")
+        )
         july = factories.sitting("July evening", datetime(2031, 7, 15, 22, tzinfo=UTC))
         july.proctor_id = proctor.id
         attempt = factories.closed_attempt(candidate.id, july, ["An answer."])
