@@ -1,4 +1,4 @@
-"""seat id check: who checked the candidate's ID at admission, when, with a note
+"""seat id check: when the candidate's photo ID was checked at admission, with a note
 
 Revision ID: c4e1a9d27b3f
 Revises: 77b1de942803
@@ -21,19 +21,15 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('seat', schema=None) as batch_op:
         batch_op.add_column(sa.Column('id_checked_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('id_checked_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('id_check_note', sa.Text(), nullable=False, server_default=''))
-        batch_op.create_foreign_key(batch_op.f('fk_seat_id_checked_by_id_user'), 'user', ['id_checked_by_id'], ['id'])
         batch_op.create_check_constraint(
-            batch_op.f('ck_seat_id_check_has_checker'),
-            '(id_checked_at IS NULL) = (id_checked_by_id IS NULL)',
+            batch_op.f('ck_seat_id_check_at_admission'),
+            'id_checked_at IS NULL OR admitted_at IS NOT NULL',
         )
 
 
 def downgrade():
     with op.batch_alter_table('seat', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_seat_id_check_has_checker'), type_='check')
-        batch_op.drop_constraint(batch_op.f('fk_seat_id_checked_by_id_user'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('ck_seat_id_check_at_admission'), type_='check')
         batch_op.drop_column('id_check_note')
-        batch_op.drop_column('id_checked_by_id')
         batch_op.drop_column('id_checked_at')

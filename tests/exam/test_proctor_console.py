@@ -75,10 +75,11 @@ def test_admission_records_the_id_check_on_the_seat_audit_and_roster(app, waitin
     assert response.status_code == 302
     admitted = seat(app, first)
     assert admitted.admitted_at is not None and admitted.id_checked_at == admitted.admitted_at
-    assert admitted.id_checked_by_id is not None and admitted.id_check_note == "married name"
+    assert admitted.id_check_note == "married name"
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "proctor.admit"))
         assert event.reason == "married name" and event.data["id_checked"] is True
+        assert event.actor_id is not None and event.subject_id == str(first)
     row = client.get(f"/proctor/sitting/{sitting_id}").text.split(f'data-seat="{first}"')[1]
     assert "ID checked" in row.split("</tr>")[0] and "married name" in row.split("</tr>")[0]
     again = act(client, first, "admit", reason="", id_checked="yes")
