@@ -166,3 +166,14 @@ def test_the_console_fits_a_tablet_and_a_phone(browser, live_server, sitting, wi
     box = button.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
     context.close()
+
+
+def test_an_open_actions_panel_survives_the_roster_refresh(page, live_server, sitting):
+    proctor, [(seat_id, name), _] = sitting(2, started=1)
+    open_console(page, live_server, proctor)
+    mine = row(page, seat_id)
+    mine.locator("summary").click()
+    mine.locator("form.act-extend input[name=reason]").fill("fire alarm in the building")
+    page.wait_for_timeout(6_000)  # longer than the roster's 5 s poll
+    reason = row(page, seat_id).locator("form.act-extend input[name=reason]")
+    assert reason.is_visible() and reason.input_value() == "fire alarm in the building"
