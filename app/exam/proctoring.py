@@ -285,7 +285,7 @@ def admit_all_waiting(
         )
     rows = {r.seat.id: r for r in waiting(roster(sitting, now))}
     # only those the proctor saw listed: someone who arrived since is admitted on their own
-    seats = [rows[i].seat for i in seat_ids if i in rows]
+    seats = [rows[i].seat for i in dict.fromkeys(seat_ids) if i in rows]
     if not seats:
         raise DeliveryError("Nobody listed is waiting any more.", 409)
     request = SeatAction("admit", id_checked=True)

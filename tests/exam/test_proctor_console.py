@@ -88,7 +88,7 @@ def test_admission_records_the_id_check_on_the_seat_audit_and_roster(app, waitin
 
 def test_admit_all_admits_each_listed_waiting_seat_with_its_own_audit_event(app, waiting_room):
     client, sitting_id, waiting, absent = waiting_room
-    response = admit_all(client, sitting_id, [*waiting, absent])
+    response = admit_all(client, sitting_id, [*waiting, absent, waiting[0]])  # one twice
     assert response.status_code == 302
     for seat_id in waiting:
         assert seat(app, seat_id).admitted_at is not None
