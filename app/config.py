@@ -75,6 +75,9 @@ class Config:
     BREAK_MINUTES = int(os.environ.get("BREAK_MINUTES", "15"))
     #: days a candidate waits before retaking a failed part
     RETAKE_WAIT_DAYS = int(os.environ.get("RETAKE_WAIT_DAYS", "90"))
+    #: the association's time zone (IANA name): every form takes and every page, CSV and email
+    #: shows local time in it; the database keeps UTC
+    TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 
 
 class ProductionConfig(Config):
