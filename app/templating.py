@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from app import sanitize
 from app.codes import DOMAINS, track_label
 
 
@@ -17,3 +18,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_filter(track_label)
     app.add_template_filter(lambda code: DOMAINS.get(code, code), "domain_label")
+    # bank text (stems, options, vignettes, descriptors): the Markdown subset, sanitised
+    app.add_template_filter(sanitize.rich, "rich")
+    app.add_template_filter(sanitize.rich_inline, "rich_inline")

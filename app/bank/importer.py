@@ -73,7 +73,9 @@ def _note(summary: ImportSummary, kind: str, key: str, latest, changed: bool) ->
         return
     summary.created[kind] += 1
     version = 1 if latest is None else latest.version + 1
-    summary.records.append(PlannedRecord(kind, key, NEW if latest is None else NEW_VERSION, version))
+    summary.records.append(
+        PlannedRecord(kind, key, NEW if latest is None else NEW_VERSION, version)
+    )
 
 
 def _upsert(
@@ -129,7 +131,9 @@ def _import_vignette(data: dict, summary: ImportSummary, dry_run: bool = False) 
         prompt=data["prompt"],
         is_sample=data.get("sample", False),
     )
-    return _upsert(Vignette, Vignette.key, data["key"], fields, "vignette", summary, dry_run=dry_run)
+    return _upsert(
+        Vignette, Vignette.key, data["key"], fields, "vignette", summary, dry_run=dry_run
+    )
 
 
 def _import_rubric(data: dict, summary: ImportSummary, dry_run: bool = False) -> Rubric | None:
@@ -218,7 +222,7 @@ def plan_import(content: BankContent) -> ImportSummary:
     return _run(content, dry_run=True)
 
 
-def import_bank(content: BankContent, actor=None) -> ImportSummary:
+def import_bank(content: BankContent, actor=None, source: str | None = None) -> ImportSummary:
     """Import a checked bank (flushes only); raises BankInvalid, importing nothing, on problems."""
     summary = _run(content, dry_run=False)
     audit.record(
@@ -226,5 +230,6 @@ def import_bank(content: BankContent, actor=None) -> ImportSummary:
         "bank",
         actor=actor,
         **{"created": dict(summary.created), "unchanged": dict(summary.unchanged)},
+        **({"source": source} if source else {}),
     )
     return summary

@@ -5,7 +5,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Form, Item, Rubric, Vignette
 
-MODELS = {"item": (Item, Item.key), "vignette": (Vignette, Vignette.key), "rubric": (Rubric, Rubric.key)}
+MODELS = {
+    "item": (Item, Item.key),
+    "vignette": (Vignette, Vignette.key),
+    "rubric": (Rubric, Rubric.key),
+}
 MODELS["form"] = (Form, Form.code)
 
 
