@@ -24,6 +24,11 @@ PAGE_SIZE = 25
 KIND_LABELS = {"item": "Items", "vignette": "Vignettes", "rubric": "Rubrics", "form": "Forms"}
 
 
+def readable_size(n: int) -> str:
+    """Bytes as the coordinator reads them: '5 MB', '100 KB'."""
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
+
+
 def _check(upload_name: str, kind: str, data: bytes) -> BankContent:
     return read_upload(upload_name, kind, data, stored_data)
 
@@ -35,7 +40,7 @@ def stage_upload(
     kind = kind_of(filename)
     limit = current_app.config["BANK_UPLOAD_MAX_BYTES"]
     if len(data) > limit:
-        raise UploadRefused(f"The file is larger than {limit // (1024 * 1024)} MB.", 413)
+        raise UploadRefused(f"The file is larger than {readable_size(limit)}.", 413)
     if not data:
         raise UploadRefused("The file is empty.")
     content = _check(filename, kind, data)

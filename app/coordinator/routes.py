@@ -31,7 +31,7 @@ def _bank_page(problems=(), error: UploadRefused | None = None, status: int = 20
         kinds=bank_services.KIND_LABELS,
         problems=problems,
         error=error,
-        max_mb=current_app.config["BANK_UPLOAD_MAX_BYTES"] // (1024 * 1024),
+        max_size=bank_services.readable_size(current_app.config["BANK_UPLOAD_MAX_BYTES"]),
     )
     return html, (error.status if error else status)
 
@@ -50,7 +50,8 @@ def upload_bank():
     file = request.files.get("bank")
     if file is None or not file.filename:
         return _bank_page(error=UploadRefused("Choose a bank file (.toml) or a zip to upload."))
-    data = file.stream.read(current_app.config["BANK_UPLOAD_MAX_BYTES"] + 1)
+    with file.stream as stream:  # a large upload is a temporary file: close it now
+        data = stream.read(current_app.config["BANK_UPLOAD_MAX_BYTES"] + 1)
     try:
         upload, content = bank_services.stage_upload(file.filename, data, current_user, now_utc())
     except UploadRefused as refused:
