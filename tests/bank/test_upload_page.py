@@ -244,3 +244,32 @@ def test_stored_bank_is_listed_by_kind_and_paged(coordinator, runner):
     assert "IMH-P1-SAMPLE" in forms and "v1" in forms
     for junk in ("?page=abc", "?page=99999999999", "?kind=nope"):
         assert coordinator.get("/coordinator/bank" + junk).status_code == 200
+
+
+def test_confirm_checks_again_against_the_bank_as_it_is_then(app, coordinator, runner, tmp_path):
+    assert runner.invoke(args=["bank", "import", str(BANK)]).exit_code == 0
+    forms = (
+        (BANK / "forms_part2.toml")
+        .read_bytes()
+        .replace(b"duration_minutes = 90", b"duration_minutes = 95", 1)
+    )
+    staged = upload(coordinator, "forms_part2.toml", forms)
+    assert staged.status_code == 302
+    preview = coordinator.get(staged.headers["Location"]).get_data(as_text=True)
+    # meanwhile a vignette the form lists stops listing the form's track
+    vignettes = (BANK / "vignettes" / "imh.toml").read_text()
+    narrowed = vignettes.replace(
+        'tracks = ["IMH-SPECIALIST", "IMH-MENTOR-CLINICAL"]', 'tracks = ["IMH-MENTOR-CLINICAL"]', 1
+    )
+    assert narrowed != vignettes
+    (tmp_path / "v.toml").write_text(narrowed)
+    assert runner.invoke(args=["bank", "import", str(tmp_path / "v.toml")]).exit_code == 0
+    action = re.search(r'action="([^"]+/confirm)"', preview).group(1)
+    response = coordinator.post(action, data={"csrf_token": csrf_from(preview)})
+    assert response.status_code == 409
+    assert "The bank changed since the preview" in response.get_data(as_text=True)
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).where(Form.code == "IMH-SPECIALIST-P2-SAMPLE"))
+            == 1
+        )
