@@ -23,6 +23,9 @@ $(HTMX): node_modules/htmx.org/dist/htmx.min.js
 
 setup: $(BIN)/activate $(HTMX)
 
+# The demo association keeps its calendar in Denver: forms and pages in MST/MDT (override with
+# TIME_ZONE=... make run).
+run: export TIME_ZONE ?= America/Denver
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) demo --history

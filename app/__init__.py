@@ -18,6 +18,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY before starting the app.")
+    _check_time_zone(app)
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,6 +36,16 @@ def create_app(config: type | dict | None = None) -> Flask:
     security.register(app)
     cli.register(app)
     return app
+
+
+def _check_time_zone(app: Flask) -> None:
+    # A misspelt zone would otherwise surface as a 500 on the first page that shows a time.
+    from app.localtime import LocalTimeError, zone_named
+
+    try:
+        zone_named(app.config.get("TIME_ZONE") or "")
+    except LocalTimeError as error:
+        raise RuntimeError(str(error)) from None
 
 
 def _init_extensions(app: Flask) -> None:

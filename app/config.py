@@ -58,6 +58,9 @@ class Config:
     BANK_UPLOAD_MAX_BYTES = int(os.environ.get("BANK_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
     #: days a candidate waits before retaking a failed part
     RETAKE_WAIT_DAYS = int(os.environ.get("RETAKE_WAIT_DAYS", "90"))
+    #: the association's time zone (IANA name): every form takes and every page, CSV and email
+    #: shows local time in it; the database keeps UTC
+    TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 
 
 class DevConfig(Config):

@@ -13,16 +13,18 @@ from sqlalchemy import select
 from app.codes import PART_LABELS, PARTS, track_endorsement, track_label
 from app.extensions import db
 from app.grading.results import retake_from
+from app.localtime import association_zone, to_local
 from app.models import Form, Result, User
 from app.retakes import carried_passes, part_results
 
 
 def retake_day(result: Result, wait_days: int) -> datetime:
-    """The first whole day a failed part may be sat again (00:00 UTC), never before the wait
-    ends: a message naming that date must not refuse a sitting held on it."""
-    exact = retake_from(result, wait_days)
+    """The first whole local day a failed part may be sat again (its midnight, in UTC), never
+    before the wait ends: a message naming that date must not refuse a sitting held on it."""
+    zone = association_zone()
+    exact = to_local(retake_from(result, wait_days), zone)
     day = exact.date() if exact.time() == time.min else exact.date() + timedelta(days=1)
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def parts_to_sit(candidate: User, track: str) -> tuple[str, ...]:
@@ -48,12 +50,12 @@ def retake_wait_problem(
         allowed_from = retake_day(result, wait_days)
         if starts_at >= allowed_from:
             continue
-        sat = result.attempt.submitted_at or result.attempt.deadline_at
+        sat = to_local(result.attempt.submitted_at or result.attempt.deadline_at)
         pending = " (that result is not released yet)" if result.released_at is None else ""
         return (
             f"{candidate.name} did not pass {track_endorsement(track)} "
             f"{PART_LABELS[result.part]} sat on {sat:%Y-%m-%d}{pending}; a retake is possible "
-            f"from {allowed_from:%Y-%m-%d} ({wait_days} days' wait)."
+            f"from {to_local(allowed_from):%Y-%m-%d} ({wait_days} days' wait)."
         )
     return None
 

@@ -1,7 +1,7 @@
 """bank uploads awaiting confirmation; the parts a seat sits
 
 Revision ID: c4e1b7a9d214
-Revises: 77b1de942803
+Revises: c4e1a9d27b3f
 Create Date: 2026-12-02 02:20:00
 
 """
@@ -13,7 +13,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1b7a9d214'
-down_revision = '77b1de942803'
+down_revision = 'c4e1a9d27b3f'
 branch_labels = None
 depends_on = None
 
