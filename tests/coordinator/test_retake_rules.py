@@ -5,6 +5,7 @@ needs a form for each part it sits, and exam windows do not overlap."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -115,8 +116,12 @@ def test_an_unreleased_fail_still_blocks_an_early_retake_and_says_so(
     assert _seats_of(app, candidate, sitting) == []
 
 
-def test_the_date_named_in_the_refusal_is_itself_allowed(app, sitting, candidate):
-    sat = datetime(2030, 12, 5, 10, 0, tzinfo=UTC)  # 90 days later is 2031-03-05 10:00
+@pytest.mark.parametrize("zone", ["UTC", "America/Denver"])
+def test_the_date_named_in_the_refusal_is_itself_allowed(
+    app, sitting, candidate, zone, monkeypatch
+):
+    monkeypatch.setitem(app.config, "TIME_ZONE", zone)
+    sat = datetime(2030, 12, 5, 10, 0, tzinfo=UTC)  # 90 days later is 2031-03-05 10:00 UTC
     _earlier(app, sitting, candidate, {"MC": False}, sat)
     with app.app_context():
         user = db.session.get(User, candidate.id)
@@ -125,7 +130,7 @@ def test_the_date_named_in_the_refusal_is_itself_allowed(app, sitting, candidate
             user, "IMH-SPECIALIST", ("MC", "VIGNETTE"), day_before, WAIT
         )
         named = re.search(r"possible from (\d{4}-\d{2}-\d{2})", refusal).group(1)
-        that_morning = datetime.fromisoformat(named).replace(hour=9, tzinfo=UTC)
+        that_morning = datetime.fromisoformat(named).replace(hour=9, tzinfo=ZoneInfo(zone))
         assert that_morning - sat >= timedelta(days=WAIT), "never shorter than the wait"
         assert (
             seat_rules.retake_wait_problem(
