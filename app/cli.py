@@ -27,8 +27,9 @@ def _print_problems(problems) -> None:
 def bank_validate(path: Path) -> None:
     """Check a bank file or folder and report every problem (exit 1 if any)."""
     from app.bank.loader import read_bank
+    from app.bank.stored import stored_data
 
-    content = read_bank(path)
+    content = read_bank(path, stored_data)
     if content.problems:
         _print_problems(content.problems)
         sys.exit(1)
@@ -42,8 +43,9 @@ def bank_import(path: Path) -> None:
     """Validate, then import all or nothing; changed records become new versions."""
     from app.bank.importer import import_bank
     from app.bank.loader import read_bank
+    from app.bank.stored import stored_data
 
-    content = read_bank(path)
+    content = read_bank(path, stored_data)
     if content.problems:
         _print_problems(content.problems)
         sys.exit(1)

@@ -73,6 +73,8 @@ class Config:
     WINDOW_DEADLINES = ((1, 31), (4, 30), (7, 31), (10, 31))
     #: minutes of optional break between Part One and Part Two
     BREAK_MINUTES = int(os.environ.get("BREAK_MINUTES", "15"))
+    #: largest bank file or zip the coordinator may upload on the Bank page (bytes)
+    BANK_UPLOAD_MAX_BYTES = int(os.environ.get("BANK_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
     #: days a candidate waits before retaking a failed part
     RETAKE_WAIT_DAYS = int(os.environ.get("RETAKE_WAIT_DAYS", "90"))
     #: the association's time zone (IANA name): every form takes and every page, CSV and email

@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import Flask
 from markupsafe import Markup, escape
 
-from app import localtime
+from app import localtime, sanitize
 from app.codes import DOMAINS, track_label
 
 
@@ -36,4 +36,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(when_here)
     app.add_template_filter(track_label)
     app.add_template_filter(lambda code: DOMAINS.get(code, code), "domain_label")
+    # bank text (stems, options, vignettes, descriptors): the Markdown subset, sanitised
+    app.add_template_filter(sanitize.rich, "rich")
+    app.add_template_filter(sanitize.rich_inline, "rich_inline")
     app.add_template_global(localtime.zone_label, "zone_label")

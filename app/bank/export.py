@@ -71,6 +71,7 @@ def _form(f: Form) -> dict:
     if f.part == "MC":
         data |= {
             "pass_mark": f.pass_mark,
+            "item_count": len(f.items),
             "shuffle_items": f.shuffle_items,
             "shuffle_options": f.shuffle_options,
             "items": [i.key for i in f.items],

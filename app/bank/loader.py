@@ -1,6 +1,7 @@
 """Reading a bank folder: parse every TOML file, check every record and every reference."""
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -8,6 +9,9 @@ from app.bank.schema import CHECKS, FIELDS, Problem, check_fields, record_key
 from app.codes import track_endorsement
 
 KINDS = tuple(FIELDS)  # item, vignette, rubric, form
+MAX_FORM_ITEMS = 500
+#: (kind, key) -> the stored latest record's data, or None: lets one file refer to the database
+Lookup = Callable[[str, str], dict | None]
 
 
 @dataclass
@@ -85,50 +89,75 @@ def _add_record(kind: str, data: dict, label: str, content: BankContent) -> None
         content.of(kind)[key] = Record(kind, key, data, label)
 
 
-def _check_form_references(form: Record, content: BankContent) -> list[Problem]:
-    data, out = form.data, []
+def _resolver(content: BankContent, lookup: Lookup | None) -> Callable[[str, str], dict | None]:
+    """A record's data from the files read, else from the database (when a lookup is given)."""
 
-    def problem(field_name: str, message: str) -> None:
-        out.append(Problem(form.file, form.key, field_name, message))
+    def resolve(kind: str, key: str) -> dict | None:
+        record = content.of(kind).get(key)
+        if record is not None:
+            return record.data
+        return lookup(kind, key) if lookup is not None else None
 
-    if data["part"] == "MC":
-        keys = data["items"]
-        if not keys:
-            problem("items", "needs at least one item")
-        for n, key in enumerate(keys, 1):
-            item = content.of("item").get(key)
-            if keys.index(key) != n - 1:
-                problem(f"items[{n}]", f"item {key!r} is listed twice")
-            elif item is None:
-                problem(f"items[{n}]", f"no item with key {key!r} in the bank")
-            elif item.data["endorsement"] not in (data["endorsement"], "BOTH"):
-                problem(
-                    f"items[{n}]",
-                    f"item {key!r} is for {item.data['endorsement']}, not {data['endorsement']}",
-                )
-        return out
+    return resolve
+
+
+def _check_mc_form(data: dict, resolve, problem) -> None:
+    keys = data["items"]
+    if not keys:
+        problem("items", "needs at least one item")
+    count = data.get("item_count")
+    if isinstance(count, int) and not 1 <= count <= MAX_FORM_ITEMS:
+        problem("item_count", f"must be between 1 and {MAX_FORM_ITEMS}")
+    elif isinstance(count, int) and len(keys) != count:
+        problem("items", f"lists {len(keys)} item(s); item_count says the form has {count}")
+    for n, key in enumerate(keys, 1):
+        item = resolve("item", key)
+        if keys.index(key) != n - 1:
+            problem(f"items[{n}]", f"item {key!r} is listed twice")
+        elif item is None:
+            problem(f"items[{n}]", f"no item with key {key!r} in the bank")
+        elif item["endorsement"] not in (data["endorsement"], "BOTH"):
+            problem(
+                f"items[{n}]",
+                f"item {key!r} is for {item['endorsement']}, not {data['endorsement']}",
+            )
+
+
+def _check_vignette_form(data: dict, resolve, problem) -> None:
     track = data["track"]
     if track_endorsement(track) != data["endorsement"]:
         problem("track", f"{track!r} is not a track of {data['endorsement']}")
     vignettes = data["vignettes"]
     for n, key in enumerate(vignettes, 1):
-        vignette = content.of("vignette").get(key)
+        vignette = resolve("vignette", key)
         if vignette is None:
             problem(f"vignettes[{n}]", f"no vignette with key {key!r} in the bank")
-        elif track not in vignette.data["tracks"]:
+        elif track not in vignette["tracks"]:
             problem(f"vignettes[{n}]", f"vignette {key!r} does not list track {track}")
     if isinstance(data["answer_count"], int) and not 1 <= data["answer_count"] <= len(vignettes):
         problem("answer_count", f"must be between 1 and {len(vignettes)} (the vignettes offered)")
-    rubric = content.of("rubric").get(data["rubric"])
+    rubric = resolve("rubric", data["rubric"])
     if rubric is None:
         problem("rubric", f"no rubric with key {data['rubric']!r} in the bank")
-    elif track not in rubric.data["tracks"]:
+    elif track not in rubric["tracks"]:
         problem("rubric", f"rubric {data['rubric']!r} does not list track {track}")
+
+
+def _check_form_references(form: Record, resolve) -> list[Problem]:
+    out: list[Problem] = []
+
+    def problem(field_name: str, message: str) -> None:
+        out.append(Problem(form.file, form.key, field_name, message))
+
+    check = _check_mc_form if form.data["part"] == "MC" else _check_vignette_form
+    check(form.data, resolve, problem)
     return out
 
 
-def read_bank(path: str | Path) -> BankContent:
-    """Read and check a bank file or folder; every problem is collected, none stops the read."""
+def read_bank(path: str | Path, lookup: Lookup | None = None) -> BankContent:
+    """Read and check a bank file or folder; every problem is collected, none stops the read.
+
+    With a lookup, a form may list records that are not in the files but already stored."""
     root = Path(path)
     content = BankContent()
     if not root.exists():
@@ -142,6 +171,7 @@ def read_bank(path: str | Path) -> BankContent:
         document = _parse(file, label, content)
         if document is not None:
             _collect(document, label, content)
+    resolve = _resolver(content, lookup)
     for form in list(content.of("form").values()):
-        content.problems += _check_form_references(form, content)
+        content.problems += _check_form_references(form, resolve)
     return content

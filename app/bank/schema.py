@@ -62,6 +62,7 @@ FIELDS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "part": (str, True),
         "duration_minutes": (int, True),
         "pass_mark": ((int, float), False),
+        "item_count": (int, False),
         "shuffle_items": (bool, False),
         "shuffle_options": (bool, False),
         "items": (list, False),
@@ -71,6 +72,18 @@ FIELDS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "rubric": (str, False),
         "sample": (bool, False),
     },
+}
+#: longest text allowed per field (characters): a bank is authored, not pasted from a dump
+MAX_LENGTHS = {
+    "stem": 5_000,
+    "option": 1_000,
+    "rationale": 5_000,
+    "text": 20_000,
+    "prompt": 2_000,
+    "title": 200,
+    "descriptor": 2_000,
+    "label": 200,
+    "guidance": 2_000,
 }
 TYPE_NAMES = {
     str: "a string",
@@ -86,6 +99,14 @@ def record_key(kind: str, record: dict) -> str:
     """The record's identifying key, or a placeholder when it has none."""
     value = record.get("code" if kind == "form" else "key")
     return value if isinstance(value, str) and value else "(no key)"
+
+
+def too_long(kind_of_text: str, value: Any) -> str | None:
+    """The size problem of a text field, naming its limit, or None."""
+    limit = MAX_LENGTHS.get(kind_of_text)
+    if limit is None or not isinstance(value, str) or len(value) <= limit:
+        return None
+    return f"is {len(value):,} characters; at most {limit:,} are allowed"
 
 
 def _is_type(value: Any, expected) -> bool:
@@ -109,6 +130,8 @@ def check_fields(kind: str, record: dict, file: str) -> list[Problem]:
             problems.append(Problem(file, key, name, f"must be {TYPE_NAMES[expected]}"))
         elif isinstance(value, str) and not value.strip():
             problems.append(Problem(file, key, name, "must not be empty"))
+        elif isinstance(value, str) and (problem := too_long(name, value)):
+            problems.append(Problem(file, key, name, problem))
     id_field = "code" if kind == "form" else "key"
     if isinstance(record.get(id_field), str) and not KEY_PATTERN.match(record[id_field]):
         problems.append(
@@ -145,6 +168,8 @@ def check_item(record: dict, file: str) -> list[Problem]:
         ids.append(option["id"])
         if not isinstance(option["text"], str) or not option["text"].strip():
             out.append(Problem(file, key, f"{where}.text", "must be non-empty text"))
+        elif problem := too_long("option", option["text"]):
+            out.append(Problem(file, key, f"{where}.text", problem))
     correct = record.get("correct")
     if isinstance(correct, str) and correct not in ids:
         out.append(Problem(file, key, "correct", f"{correct!r} is not one of the option ids"))
@@ -191,6 +216,9 @@ def _check_levels(file: str, key: str, where: str, levels: Any) -> list[Problem]
                 )
             )
             continue
+        for name in ("label", "descriptor"):
+            if problem := too_long(name, level[name]):
+                out.append(Problem(file, key, f"{where}.levels[{n}].{name}", problem))
         score = level["score"]
         if not _is_type(score, int) or (last is not None and score <= last):
             out.append(
@@ -220,6 +248,9 @@ def _check_criterion(file: str, key: str, n: int, criterion: Any, seen: set) -> 
     seen.add(criterion.get("code"))
     if "domain" in criterion and criterion["domain"] not in DOMAINS:
         out.append(Problem(file, key, f"{where}.domain", "unknown domain code"))
+    for name in ("label", "guidance"):
+        if problem := too_long(name, criterion.get(name)):
+            out.append(Problem(file, key, f"{where}.{name}", problem))
     if "levels" in criterion:
         out += _check_levels(file, key, where, criterion["levels"])
     return out
@@ -283,7 +314,7 @@ def check_form_own_fields(record: dict, file: str) -> list[Problem]:
     if _is_type(mark, (int, float)) and not 0 <= mark <= 100:
         out.append(Problem(file, key, "pass_mark", "must be a percent from 0 to 100"))
     needed = {
-        "MC": ("items", "pass_mark"),
+        "MC": ("items", "pass_mark", "item_count"),
         "VIGNETTE": ("track", "vignettes", "answer_count", "rubric"),
     }
     for field in needed.get(part, ()):

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import audit
-from app.codes import PART_LABELS, PARTS, track_label
+from app.codes import PARTS, track_label
+from app.coordinator import seat_rules
 from app.coordinator.scheduling_input import (
     Accommodations,
     Problem,
@@ -22,7 +23,6 @@ from app.coordinator.scheduling_input import (
     WindowInput,
 )
 from app.extensions import db
-from app.grading.results import retake_from
 from app.localtime import to_local
 from app.models import (
     Approval,
@@ -30,7 +30,6 @@ from app.models import (
     ExamWindow,
     Form,
     Incident,
-    Result,
     Seat,
     Sitting,
     SittingForm,
@@ -94,6 +93,16 @@ def _window_problems(data: WindowInput, window: ExamWindow | None) -> list[str]:
         same_name = same_name.where(ExamWindow.id != window.id)
     if db.session.scalar(same_name.limit(1)) is not None:
         problems.append(f"A window named “{data.name}” already exists: choose another name.")
+    overlapping = select(ExamWindow).where(
+        ExamWindow.opens_on <= data.closes_on, ExamWindow.closes_on >= data.opens_on
+    )
+    if window is not None:
+        overlapping = overlapping.where(ExamWindow.id != window.id)
+    for other in db.session.scalars(overlapping.order_by(ExamWindow.opens_on)):
+        problems.append(
+            f"The window would overlap “{other.name}” ({other.opens_on:%Y-%m-%d} to "
+            f"{other.closes_on:%Y-%m-%d}): exam windows may not overlap."
+        )
     for sitting in window.sittings if window is not None else []:
         local_day = to_local(sitting.starts_at).date()
         if not data.opens_on <= local_day <= data.closes_on:
@@ -199,10 +208,32 @@ def create_sitting(window: ExamWindow, data: SittingInput, actor: User, now: dat
     return sitting
 
 
+def _seats_problems(sitting: Sitting, data: SittingInput) -> list[str]:
+    """Every seat that the changed time or forms would break (retake wait, missing form)."""
+    wait_days = current_app.config["RETAKE_WAIT_DAYS"]
+    attempted = seats_with_attempts(sitting)
+    problems = []
+    for seat in sitting.seats:
+        if seat.voided_at is not None or seat.id in attempted:
+            continue  # a seat already sat keeps its record whatever the sitting becomes
+        parts, track = seat.part_list, seat.track
+        if missing := seat_rules.offered_forms_problem(data.form_codes, track, parts):
+            problems.append(f"{seat.candidate.name}: {missing}")
+        if waiting := seat_rules.retake_wait_problem(
+            seat.candidate, track, parts, data.starts_at, wait_days, exclude_seat=seat.id
+        ):
+            problems.append(waiting)
+    if problems:
+        problems.insert(0, "These seats would break; move or remove them first:")
+    return problems
+
+
 def update_sitting(sitting: Sitting, data: SittingInput, actor: User, now: datetime) -> None:
     """Change a sitting's time, proctor, mode or forms (audited: times are clocks)."""
     if problems := _sitting_problems(sitting.window, data):
         raise Problem(" ".join(problems))
+    if problems := _seats_problems(sitting, data):
+        raise Problem(" ".join(problems), 409)
     before = _sitting_state(sitting)
     _apply_sitting(sitting, data)
     db.session.flush()
@@ -235,10 +266,15 @@ def add_seat(sitting: Sitting, data: SeatInput, actor: User, now: datetime) -> S
         )
     if any(s.candidate_id == candidate.id for s in sitting.seats):
         raise Problem(f"{candidate.name} already has a seat in this sitting.")
-    if waiting := retake_wait_problem(candidate, data.track, sitting.starts_at):
-        raise Problem(waiting, 409)
+    parts = _seat_parts(sitting, candidate, data.track)
     # By id, not relationship: the seat joins the session only inside the savepoint below.
-    seat = Seat(sitting_id=sitting.id, candidate_id=candidate.id, track=data.track, created_at=now)
+    seat = Seat(
+        sitting_id=sitting.id,
+        candidate_id=candidate.id,
+        track=data.track,
+        parts=" ".join(parts),
+        created_at=now,
+    )
     _set_accommodations(seat, data.accommodations)
     try:
         with db.session.begin_nested():  # a concurrent duplicate loses cleanly, not with a 500
@@ -253,29 +289,25 @@ def add_seat(sitting: Sitting, data: SeatInput, actor: User, now: datetime) -> S
         sitting_id=sitting.id,
         candidate_id=candidate.id,
         track=seat.track,
+        parts=seat.parts,
         accommodations=_accommodations(seat),
     )
     return seat
 
 
-def retake_wait_problem(candidate: User, track: str, starts_at: datetime) -> str | None:
-    """Why the candidate may not sit this track's exam yet: a part failed too recently."""
-    failed = db.session.scalars(
-        select(Result)
-        .join(Seat, Seat.id == Result.seat_id)
-        .where(Seat.candidate_id == candidate.id, Seat.track == track, Seat.voided_at.is_(None))
-        .where(Result.passed.is_(False), Result.released_at.is_not(None))
-    )
+def _seat_parts(sitting: Sitting, candidate: User, track: str) -> tuple[str, ...]:
+    """The parts the candidate sits here; refuses when a form is missing or a wait is not over."""
+    parts = seat_rules.parts_to_sit(candidate, track)
+    if not parts:
+        raise Problem(f"{candidate.name} has already passed both parts of {track_label(track)}.")
+    if missing := seat_rules.offered_forms_problem(sitting.form_codes, track, parts):
+        raise Problem(missing, 409)
     wait_days = current_app.config["RETAKE_WAIT_DAYS"]
-    for result in failed:
-        allowed_from = retake_from(result, wait_days)
-        if starts_at < allowed_from:
-            return (
-                f"{candidate.name} did not pass {PART_LABELS[result.part]} on "
-                f"{result.attempt.submitted_at or result.attempt.deadline_at:%Y-%m-%d}; a retake "
-                f"is possible from {allowed_from:%Y-%m-%d} ({wait_days} days' wait)."
-            )
-    return None
+    if waiting := seat_rules.retake_wait_problem(
+        candidate, track, parts, sitting.starts_at, wait_days
+    ):
+        raise Problem(waiting, 409)
+    return parts
 
 
 def _set_accommodations(seat: Seat, acc: Accommodations) -> None:

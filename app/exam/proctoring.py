@@ -75,7 +75,7 @@ def _status(seat: Seat, attempts: list[Attempt], now: datetime) -> tuple[str, At
         state = timing.attempt_state(attempt, now)
         if state in ("open", "paused"):
             return f"in {label}" + (" (paused)" if state == "paused" else ""), attempt
-        if part == "MC":
+        if part == "MC" and seat.sits("VIGNETTE"):  # a Part One retake ends here
             return "break (Part One submitted)", attempt
         return "submitted", attempt
     if seat.admitted_at is not None:

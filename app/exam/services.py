@@ -103,11 +103,13 @@ def start_problem(seat: Seat, part: str, now: datetime) -> str | None:
     """Why this part cannot start now, or None."""
     if seat.voided_at is not None:
         return "This seat was voided by the proctor."
+    if not seat.sits(part):
+        return "This seat is a retake of the other part only: your pass of this part carries over."
     if seat.admitted_at is None:
         if seat.sitting.mode == "on_demand":
             return "Enter the sitting's access code to begin."
         return "You are in the waiting room: the proctor has not admitted you yet."
-    if part == "VIGNETTE":
+    if part == "VIGNETTE" and seat.sits("MC"):
         first = attempt_for(seat, "MC")
         if first is None or not timing.is_closed(first, now):
             return "Part Two opens when Part One is submitted."

@@ -78,7 +78,7 @@ def _results(seat: Seat) -> list[Result]:
 
 def seat_cards(seats: list[Seat], now: datetime) -> list[tuple[Seat, list[PartCard]]]:
     """Each seat with a card per part saying what the candidate can do now."""
-    return [(s, [_part_card(s, p, now) for p in ("MC", "VIGNETTE")]) for s in seats]
+    return [(s, [_part_card(s, p, now) for p in s.part_list]) for s in seats]
 
 
 def rules_context(seat: Seat, part: str, now: datetime) -> dict:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.grading import rules
 from app.models import Attempt, Reading, Result, Seat, User
 from app.models.grading import Response
+from app.retakes import carried_passes
 
 FEEDBACK_SLOTS = ("R1", "R2", "ADJ")
 
@@ -98,12 +99,15 @@ class SeatOutcome:
 
     seat: Seat
     parts: dict[str, Result] = field(default_factory=dict)
+    #: a retake seat sits only the failed part: the earlier pass of the other part counts here
+    carried: dict[str, Result] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:
-        if any(not r.passed for r in self.parts.values()):
+        combined = self.carried | self.parts
+        if any(not r.passed for r in combined.values()):
             return "not passed"
-        return "passed" if {"MC", "VIGNETTE"} <= set(self.parts) else "pending"
+        return "passed" if {"MC", "VIGNETTE"} <= set(combined) else "pending"
 
 
 def candidate_results(candidate: User) -> list[SeatOutcome]:
@@ -117,4 +121,15 @@ def candidate_results(candidate: User) -> list[SeatOutcome]:
     outcomes: dict[int, SeatOutcome] = {}
     for result in db.session.scalars(stmt):
         outcomes.setdefault(result.seat_id, SeatOutcome(result.seat)).parts[result.part] = result
+    for outcome in outcomes.values():
+        outcome.carried = carried_into(outcome.seat)
     return list(outcomes.values())
+
+
+def carried_into(seat: Seat) -> dict[str, Result]:
+    """The passes a retake seat carries over for the parts it does not sit."""
+    skipped = [p for p in ("MC", "VIGNETTE") if not seat.sits(p)]
+    if not skipped:
+        return {}
+    passes = carried_passes(seat.candidate_id, seat.track, exclude_seat=seat.id)
+    return {part: passes[part] for part in skipped if part in passes}

@@ -2,7 +2,7 @@
 
 from app.models.attempts import Answer, Attempt, Result
 from app.models.audit import AuditEvent
-from app.models.bank import Form, FormEntry, Item, Rubric, Vignette
+from app.models.bank import BankUpload, Form, FormEntry, Item, Rubric, Vignette
 from app.models.base import Base, now_utc
 from app.models.grading import (
     CalibrationItem,
@@ -20,6 +20,7 @@ __all__ = [
     "Approval",
     "Attempt",
     "AuditEvent",
+    "BankUpload",
     "Base",
     "CalibrationItem",
     "Conflict",

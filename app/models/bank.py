@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.codes import DOMAINS, PARTS, TRACKS, VIGNETTE_KINDS, sql_in
@@ -150,3 +150,21 @@ class FormEntry(Base):
     form: Mapped[Form] = relationship(back_populates="entries")
     item: Mapped[Item | None] = relationship(lazy="joined")
     vignette: Mapped[Vignette | None] = relationship(lazy="joined")
+
+
+class BankUpload(Base):
+    """A checked bank upload waiting for the coordinator's confirmation after the preview.
+
+    Kept in the database, not on one host's disk: the confirm request may reach another host."""
+
+    __tablename__ = "bank_upload"
+    __table_args__ = (CheckConstraint("kind IN ('toml', 'zip')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the unguessable handle in the preview URL; useless to anyone but its coordinator
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(4))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)

@@ -5,9 +5,13 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.codes import TRACKS, sql_in
+from app.codes import PARTS, TRACKS, sql_in
 from app.models.base import Base, now_utc
 from app.models.people import User
+
+BOTH_PARTS = " ".join(PARTS)
+#: a seat sits both parts, or a retake of just one of them
+SEAT_PARTS = (BOTH_PARTS, *PARTS)
 
 
 class ExamWindow(Base):
@@ -80,6 +84,7 @@ class Seat(Base):
         CheckConstraint(f"track IN ({sql_in(TRACKS)})", name="track_known"),
         CheckConstraint("time_multiplier >= 1 AND time_multiplier <= 4", name="multiplier_range"),
         CheckConstraint("extra_minutes >= 0", name="extra_minutes_nonnegative"),
+        CheckConstraint(f"parts IN ({sql_in(SEAT_PARTS)})", name="parts_known"),
         # the ID is checked as part of admitting the seat, never on its own
         CheckConstraint(
             "id_checked_at IS NULL OR admitted_at IS NOT NULL", name="id_check_at_admission"
@@ -90,6 +95,8 @@ class Seat(Base):
     sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     track: Mapped[str] = mapped_column(String(30))
+    #: the parts this seat sits: both, or only the failed one on a retake (a pass carries over)
+    parts: Mapped[str] = mapped_column(String(16), default=BOTH_PARTS, server_default=BOTH_PARTS)
     #: accommodation: each part's duration is multiplied by this (1.5 = time and a half)
     time_multiplier: Mapped[float] = mapped_column(default=1.0)
     #: accommodation: minutes added to each part after the multiplier
@@ -111,6 +118,14 @@ class Seat(Base):
     @property
     def endorsement(self) -> str:
         return self.track.split("-", 1)[0]
+
+    @property
+    def part_list(self) -> tuple[str, ...]:
+        """The parts this seat sits, in exam order."""
+        return tuple(p for p in PARTS if p in self.parts.split())
+
+    def sits(self, part: str) -> bool:
+        return part in self.part_list
 
 
 class Incident(Base):

@@ -27,6 +27,7 @@ endorsement = "IMH"
 part = "MC"
 duration_minutes = 90
 pass_mark = 80
+item_count = 1
 items = ["T-001"]
 """
 

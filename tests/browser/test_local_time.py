@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import ExamWindow, Sitting
 from tests.browser.conftest import browser_sign_in
 from tests.conftest import PASSWORD, persist
-from tests.coordinator.conftest import P1, bank  # noqa: F401 - shared fixture
+from tests.coordinator.conftest import P1, P2, bank  # noqa: F401 - shared fixture
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,7 @@ def _enter_sitting(page, live_server, coordinator, candidate) -> None:
         "#proctor_id", label=page.locator("#proctor_id option").nth(1).text_content()
     )
     page.check(f"input[name=form_codes][value={P1}]")
+    page.check(f"input[name=form_codes][value={P2}]")  # a seat needs a form for each part
     page.click("button:has-text('Create sitting')")
     page.wait_for_load_state()
     assert "2031-01-15 16:00 MST to 20:00 MST" in page.text_content(".flash")

@@ -4,6 +4,7 @@ a sitting and a signed-in coordinator; `post` sends a form with the session's CS
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ExamWindow, Form, FormEntry, Item, Sitting, SittingForm
@@ -88,6 +89,23 @@ def coordinator(signed_in):
     """A test client signed in as a coordinator."""
     client, _user = signed_in("coordinator", name="Casey Coordinator")
     return client
+
+
+def offer(app, sitting_id: int, track: str = "IMH-SPECIALIST") -> None:
+    """Offer the sitting a Part Two form for the track (made if the tiny bank has none), so a
+    candidate on that track can be seated for both parts."""
+
+    def build():
+        code = P2 if track == "IMH-SPECIALIST" else f"T-{track}-P2"
+        if db.session.scalar(select(Form.id).where(Form.code == code)) is None:
+            form = make_vignette_form(code, make_rubric(key=f"R-{track}"))
+            form.track = form.rubric.tracks[0] = track
+            db.session.add(form)
+        sitting_form = SittingForm(sitting_id=sitting_id, form_code=code)
+        db.session.add(sitting_form)
+        return sitting_form
+
+    persist(app, build)
 
 
 def post(client, url: str, data: dict | None = None):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Approval, Attempt, AuditEvent, Form, Seat, now_utc
 from tests.conftest import persist
-from tests.coordinator.conftest import SCHEDULE, post
+from tests.coordinator.conftest import SCHEDULE, offer, post
 
 APPROVE, WITHDRAW = f"{SCHEDULE}/approvals/approve", f"{SCHEDULE}/approvals/withdraw"
 
@@ -62,6 +62,7 @@ def test_withdraw_is_audited(app, coordinator, candidate):
 
 def test_approved_after_a_refusal_the_candidate_can_be_seated(app, coordinator, sitting, candidate):
     seat = {"candidate_id": candidate.id, "track": "IMH-MENTOR-POLICY"}
+    offer(app, sitting.id, "IMH-MENTOR-POLICY")
     assert post(coordinator, f"{SCHEDULE}/sittings/{sitting.id}/seats", seat).status_code == 422
     post(coordinator, APPROVE, seat)
     assert post(coordinator, f"{SCHEDULE}/sittings/{sitting.id}/seats", seat).status_code == 302

@@ -10,7 +10,13 @@ from app import audit
 from app.extensions import db
 from app.models import Attempt, AuditEvent, Form, Incident, Seat, now_utc
 from tests.conftest import persist
-from tests.coordinator.conftest import SCHEDULE, post
+from tests.coordinator.conftest import SCHEDULE, offer, post
+
+
+@pytest.fixture(autouse=True)
+def _offers_part_two(app, sitting):
+    """The sitting offers both parts for the candidate's track (a seat needs a form per part)."""
+    offer(app, sitting.id)
 
 
 @pytest.fixture

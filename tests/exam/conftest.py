@@ -38,6 +38,7 @@ def tiny_bank(n_items: int, minutes: int, pass_mark: int = 80) -> str:
         part = "MC"
         duration_minutes = {minutes}
         pass_mark = {pass_mark}
+        item_count = {n_items}
         items = [{keys}]
         """)
     return items + form

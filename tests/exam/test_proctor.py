@@ -202,3 +202,15 @@ def test_roster_polling_stops_when_the_sitting_is_over(app, proctored):
     )
     with app.app_context():
         assert db.session.get(Sitting, sitting_id).closed_at is not None
+
+
+def test_a_part_one_retake_seat_is_submitted_not_on_a_break(app, proctored):
+    client, _, seat_id, _ = proctored
+    with app.app_context():
+        seat = db.session.get(Seat, seat_id)
+        seat.parts = "MC"  # a retake of Part One only: nothing follows it
+        sitting_id = seat.sitting_id
+        db.session.commit()
+    assert act(client, seat_id, "force_submit").status_code == 302
+    roster = client.get(f"/proctor/sitting/{sitting_id}/roster", headers={"HX-Request": "true"})
+    assert "submitted" in roster.text and "break (Part One submitted)" not in roster.text

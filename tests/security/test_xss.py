@@ -1,7 +1,9 @@
 """XSS: a corpus of payloads entered where people type (names, sitting and window names,
 accommodation notes, incident notes, essays, grader comments) and where the bank author writes
-(an item's stem and option, a vignette imported from a temporary bank) is shown escaped on every
-page that shows it: proctor console, coordinator pages, candidate pages, grader pages.
+(an item's stem and option, a vignette's text and prompt, a rubric's level descriptors, imported
+from a temporary bank) is shown escaped on every page that shows it: proctor console, coordinator
+pages, candidate pages, grader pages. Bank text goes through the Markdown subset and bleach
+(app/sanitize.py), so there "shown escaped" means: exactly as the sanitiser renders it.
 
 Each field carries the payload plus a tag naming the field, so a page is checked both ways: the
 raw payload never appears, and the escaped one does where the page shows that field. Every page
@@ -22,6 +24,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Response, Seat, User
+from app.sanitize import rich_inline
 from tests.conftest import ROOT, csrf_from, sign_in
 
 PAYLOADS = [
@@ -56,8 +59,12 @@ FIELDS = (
     "stem",
     "option",
     "vignette",
+    "prompt",
+    "descriptor",
     "title",
 )
+#: bank text rendered through the Markdown subset (emphasis may split the text, quotes differ)
+RICH_FIELDS = {"stem", "option", "vignette", "prompt", "descriptor"}
 
 
 def tagged(payload: str, field: str) -> str:
@@ -96,10 +103,14 @@ def check_page(label: str, html: str, payload: str, shown: tuple[str, ...]) -> N
     assert checker.problems == [], (label, checker.problems)
     for field in FIELDS:
         raw = tagged(payload, field)
-        if str(escape(raw)) != raw:
+        # a quote or apostrophe in text content is inert; the sanitiser leaves the apostrophe
+        rendered = rich_inline(raw) if field in RICH_FIELDS else escape(raw)
+        if str(rendered) != raw:
             assert raw not in html, f"{label}: raw {field} payload"
     for field in shown:
-        assert str(escape(tagged(payload, field))) in html, f"{label}: {field} not shown escaped"
+        raw = tagged(payload, field)
+        expected = rich_inline(raw) if field in RICH_FIELDS else escape(raw)
+        assert str(expected) in html, f"{label}: {field} not shown escaped"
     assert not any(e in html for e in TEMPLATE_EVALUATED), f"{label}: template syntax evaluated"
 
 
@@ -120,7 +131,16 @@ def _poisoned_bank(tmp_path, payload: str):
         if "IMH-SPECIALIST" in vignette["tracks"]:
             vignette["title"] = tagged(payload, "title")
             vignette["text"] = tagged(payload, "vignette") + "\n\n" + vignette["text"]
+            vignette["prompt"] = tagged(payload, "prompt") + "\n\n" + vignette["prompt"]
     vignettes.write_text(tomli_w.dumps(data))
+    rubrics = bank / "rubrics" / "rubrics.toml"
+    data = tomllib.loads(rubrics.read_text())
+    for rubric in data["rubric"]:
+        if "IMH-SPECIALIST" in rubric["tracks"]:
+            for criterion in rubric["criterion"]:
+                for level in criterion["levels"]:
+                    level["descriptor"] = tagged(payload, "descriptor")
+    rubrics.write_text(tomli_w.dumps(data))
     return bank
 
 
@@ -253,7 +273,7 @@ def _sit(site, candidate, seat_id, payload) -> None:
         candidate, f"/exam/attempt/{public_id}/submit", {}, f"/exam/attempt/{public_id}/review"
     )
     site.get(candidate, f"/exam/attempt/{public_id}/receipt", ("candidate",))
-    public_id, html = _start(site, candidate, seat_id, "VIGNETTE", ("vignette", "title"))
+    public_id, html = _start(site, candidate, seat_id, "VIGNETTE", ("vignette", "prompt", "title"))
     client_token = re.search(r'data-client="([^"]+)"', html).group(1)
     token = csrf_from(html)
     vignettes = re.findall(r'name="vignette" value="(\d+)"', html)
@@ -270,7 +290,7 @@ def _sit(site, candidate, seat_id, payload) -> None:
             headers={"X-CSRFToken": token, "HX-Request": "true"},
         )
         assert saved.status_code == 200, saved.get_data(as_text=True)
-    site.get(candidate, f"/exam/attempt/{public_id}", ("essay", "vignette", "title"))
+    site.get(candidate, f"/exam/attempt/{public_id}", ("essay", "vignette", "prompt", "title"))
     site.get(candidate, f"/exam/attempt/{public_id}/review", ("title",))
     site.post(
         candidate, f"/exam/attempt/{public_id}/submit", {}, f"/exam/attempt/{public_id}/review"
@@ -296,7 +316,7 @@ def _grade(site, grader, payload) -> list[str]:
             break
         code = taken.headers["Location"].rsplit("/", 1)[-1]
         url = f"/grading/read/{code}"
-        html = site.get(grader, url, ("essay", "vignette", "title"))
+        html = site.get(grader, url, ("essay", "vignette", "prompt", "descriptor", "title"))
         criteria = sorted(set(re.findall(r'name="rating-([^"]+)"', html)))
         data = {
             f"rating-{c}": max(re.findall(rf'name="rating-{c}" value="(\d+)"', html))
@@ -359,6 +379,8 @@ def test_payloads_are_rendered_escaped_everywhere(app, runner, create_user_, tmp
             ),
             (f"{results}/conflicts", ("candidate", "grader")),
             ("/grading/agreement", ("grader",)),
+            ("/coordinator/analytics/items/IMH-P1-SAMPLE/item/IMH-001", ("stem", "option")),
+            ("/coordinator/bank?kind=vignette", ("title",)),
             (f"/proctor/sitting/{sitting_id}", ("sitting", "candidate", "incident")),
         ]:
             site.get(coordinator, url, shown)
@@ -367,6 +389,8 @@ def test_payloads_are_rendered_escaped_everywhere(app, runner, create_user_, tmp
         site.get(grader, "/grading/", ("grader",))
         site.get(lead, "/grading/lead/graders", ("grader", "lead"))
         site.get(
-            lead, f"/grading/lead/calibration/mark?code={codes[0]}", ("essay", "vignette", "title")
+            lead,
+            f"/grading/lead/calibration/mark?code={codes[0]}",
+            ("essay", "vignette", "prompt", "title"),
         )
     assert len(site.pages) >= 35
