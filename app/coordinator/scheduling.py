@@ -12,6 +12,7 @@ from app.coordinator import scheduling_input as parse
 from app.coordinator import scheduling_services as services
 from app.coordinator.scheduling_input import Problem
 from app.coordinator.windows import window_bounds, window_name
+from app.exam import late
 from app.extensions import db
 from app.models import ExamWindow, Seat, Sitting, now_utc
 
@@ -227,6 +228,7 @@ def _seat_page(seat: Seat, values=None, error: Problem | None = None):
         "coordinator/seat_form.html",
         seat=seat,
         attempted=attempted,
+        late=late.seat_lines([seat.id]).get(seat.id, []),
         values=values or _seat_values(seat),
         error=error,
     )

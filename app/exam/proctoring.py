@@ -1,13 +1,13 @@
 """The proctor's console: the live roster and the actions on a seat, each with a reason."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit
-from app.exam import services, timing
+from app.exam import late, services, timing
 from app.exam.services import DeliveryError
 from app.extensions import db
 from app.models import Answer, Attempt, Incident, Seat, Sitting, User
@@ -27,6 +27,8 @@ class RosterRow:
     seconds_left: int | None
     since_seen: int | None
     connection_lost: bool
+    #: late answers waiting for a decision, one line per part (see app/exam/late.py)
+    late: list[str] = field(default_factory=list)
 
 
 def sitting_for(user: User, sitting_id: int) -> Sitting:
@@ -95,6 +97,7 @@ def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
     )
     attempts = _attempts_by_seat([s.id for s in seats])
     counts = _answered_counts([a.id for group in attempts.values() for a in group])
+    late_lines = late.seat_lines([s.id for s in seats])
     rows = []
     for seat in seats:
         status, attempt = _status(seat, attempts.get(seat.id, []), now)
@@ -113,6 +116,7 @@ def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
                 and attempt.paused_at is None
                 and since is not None
                 and since > LOST_AFTER.seconds,
+                late_lines.get(seat.id, []),
             )
         )
     return rows

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.codes import PART_LABELS
-from app.exam import scoring, services, timing
+from app.exam import services, timing
 from app.extensions import db
 from app.models import Attempt, Result, Seat
 
@@ -159,7 +159,7 @@ def receipt_context(attempt: Attempt, now: datetime) -> dict:
         "attempt": attempt,
         "closed_at": closed_at,
         "recorded": len(recorded),
-        "receipt": attempt.receipt or scoring.receipt_hash(recorded),
+        "receipt": attempt.receipt or services.receipt_code(attempt, recorded),
         "state": timing.attempt_state(attempt, now),
         "label": PART_LABELS[attempt.part],
         "grace": current_app.config["SAVE_GRACE_SECONDS"],
