@@ -35,8 +35,17 @@ def delivery_error(error: services.DeliveryError):
 def home():
     """The candidate's seats and what each part allows now."""
     now = now_utc()
-    seats = views.seat_cards(services.candidate_seats(current_user, now), now)
-    return render_template("exam/home.html", seats=seats)
+    context = views.home_context(services.candidate_seats(current_user, now), now)
+    return render_template("exam/home.html", **context)
+
+
+@bp.get("/seats")
+@role_required("candidate")
+def home_seats():
+    """My exams' seat cards, polled while a seat waits for admission (then 286 stops the poll)."""
+    now = now_utc()
+    context = views.home_context(services.candidate_seats(current_user, now), now)
+    return render_template("exam/_seats.html", **context), 200 if context["polling"] else 286
 
 
 @bp.get("/check")
@@ -185,6 +194,8 @@ def clock(public_id: str):
         attempt=attempt,
         seconds_left=timing.seconds_left(attempt, now),
         state=timing.attempt_state(attempt, now),
+        # a window that another one has replaced learns it here, before its next save
+        live=attempt.client_token in (None, request.args.get("client", attempt.client_token)),
     )
 
 
