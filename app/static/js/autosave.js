@@ -221,24 +221,29 @@
     } else throw new Error("not saved: " + response.status);
   }
 
+  async function replayOnce() {
+    try {
+      const journal = readJournal();
+      const keys = Object.keys(journal).sort(function (a, b) { return journal[a].seq - journal[b].seq; });
+      for (const key of keys) await send(key, journal[key]);
+      failing = false;
+    } catch (e) {
+      failing = true;
+      scheduleReplay();
+    } finally {
+      showStatus();
+    }
+  }
+
+  // One replay at a time; callers share the running one.
   function replay() {
     if (superseded) return Promise.resolve();
     if (replaying) return replaying;
-    replaying = (async function () {
-      try {
-        const journal = readJournal();
-        const keys = Object.keys(journal).sort(function (a, b) { return journal[a].seq - journal[b].seq; });
-        for (const key of keys) await send(key, journal[key]);
-        failing = false;
-      } catch (e) {
-        failing = true;
-        scheduleReplay();
-      } finally {
-        replaying = null;
-        showStatus();
-      }
-    })();
-    return replaying;
+    const run = replayOnce();
+    replaying = run;
+    // cleared after the assignment, even when the run finished at once (an empty journal)
+    run.then(function () { if (replaying === run) replaying = null; });
+    return run;
   }
 
   function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
