@@ -83,9 +83,7 @@ def seat_cards(seats: list[Seat], now: datetime) -> list[tuple[Seat, list[PartCa
 
 def awaiting_proctor(seat: Seat) -> bool:
     """The seat waits for the proctor's admission (not a code): its page polls for it."""
-    return (
-        seat.voided_at is None and seat.admitted_at is None and seat.sitting.mode != "on_demand"
-    )
+    return seat.voided_at is None and seat.admitted_at is None and seat.sitting.mode != "on_demand"
 
 
 def home_context(seats: list[Seat], now: datetime) -> dict:
