@@ -273,6 +273,10 @@ def _check_live(
     if not timing.accepts_writes(attempt, now, grace()):
         if attempt.submitted_at is None:
             finalise(attempt, now, "time")
+        if attempt.submit_reason == "void":
+            # the candidate is told plainly that nothing more is saved; a voided seat has no
+            # record for a late answer to enter
+            raise AttemptClosed(closed_message(attempt), kept=True)
         if _keep_late(attempt, new, seq, client_at, now):
             audit.record(
                 "attempt.late_answer_kept",

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.exam import proctoring
+from app.exam import proctoring, services
 from app.extensions import db
 from app.models import Attempt, LateAnswer, Result, Seat, User, now_utc
 from tests.browser.conftest import browser_sign_in
@@ -269,3 +269,26 @@ def test_receipt_page_replays_a_journal_it_finds(app, live_server, page, exam_se
     assert page.evaluate(f"localStorage.getItem('journal:{public_id}')") == "{}"
     with app.app_context():
         assert db.session.scalar(select(LateAnswer.item_id)) == item
+
+
+def test_a_runaway_seq_counter_never_makes_the_page_send_past_the_ceiling(
+    app, live_server, page, exam_seat
+):
+    user, _ = exam_seat(n_items=2)
+    browser_sign_in(page, live_server, user.email, PASSWORD)
+    page.get_by_role("link", name="Read the rules and start Part One").click()
+    page.get_by_role("button", name="Start Part One").click()
+    page.wait_for_selector("#exam")
+    key = page.get_attribute("#exam", "data-journal-key") + ":seq"
+    page.evaluate("(key) => localStorage.setItem(key, String(2 ** 31 - 1))", key)
+    sent = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.post_data) if r.url.endswith("/save") and r.post_data else None,
+    )
+    choose(page, 1, "Bravo")
+    expect(page.locator("#journal-status")).to_have_text("All answers saved")
+    seqs = [int(re.search(r"(?:^|&)seq=(\d+)", body).group(1)) for body in sent]
+    assert seqs and max(seqs) <= services.SEQ_CEILING
+    with app.app_context():
+        assert [a.value for a in db.session.scalar(select(Attempt)).answers if a.value]

@@ -8,9 +8,19 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from app.exam import services
+from app.exam import proctoring, services
 from app.extensions import db
-from app.models import Answer, Attempt, AuditEvent, LateAnswer, Response, Result, Seat
+from app.models import (
+    Answer,
+    Attempt,
+    AuditEvent,
+    LateAnswer,
+    Response,
+    Result,
+    Seat,
+    User,
+    now_utc,
+)
 from tests.conftest import csrf_from, sign_in
 from tests.exam.test_delivery import item_ids, save, start, stored
 from tests.exam.test_part_two import part_two_seat, start_part_two  # noqa: F401 - fixture
@@ -264,3 +274,24 @@ def test_late_submit_of_an_expired_part_goes_to_the_receipt(app, client, exam_se
     with app.app_context():
         attempt = db.session.scalar(select(Attempt))
         assert attempt.submit_reason == "time" and attempt.submitted_at == attempt.deadline_at
+
+
+def test_a_voided_seat_keeps_no_late_answers_and_says_nothing_more_is_saved(
+    app, client, exam_seat, create_user_
+):
+    user, seat_id = exam_seat(n_items=2)
+    sign_in(client, user.email)
+    public_id, html, ct = start(client, seat_id)
+    token, item = csrf_from(html), item_ids(html)[0]
+    proctor, _ = _proctored(app, create_user_, seat_id)
+    with app.app_context():
+        seat = db.session.get(Seat, seat_id)
+        proctoring.act_on_seat(
+            seat, "void", "conduct", 0, db.session.get(User, proctor.id), now_utc()
+        )
+        db.session.commit()
+    response = save(client, public_id, token, item, "b", 1, ct)
+    assert response.status_code == 409 and "voided" in response.text
+    assert "nothing more is saved" in response.text
+    with app.app_context():
+        assert db.session.scalar(select(LateAnswer.id)) is None
