@@ -292,3 +292,38 @@ def test_a_runaway_seq_counter_never_makes_the_page_send_past_the_ceiling(
     assert seqs and max(seqs) <= services.SEQ_CEILING
     with app.app_context():
         assert [a.value for a in db.session.scalar(select(Attempt)).answers if a.value]
+
+
+RECORD_ANNOUNCER = """
+document.addEventListener("DOMContentLoaded", function () {
+  const a = document.getElementById("announcer");
+  if (!a) return;
+  new MutationObserver(function () {
+    const said = JSON.parse(sessionStorage.getItem("said") || "[]");
+    said.push(a.textContent);
+    sessionStorage.setItem("said", JSON.stringify(said));
+  }).observe(a, { childList: true, characterData: true, subtree: true });
+});
+"""
+
+
+def test_a_close_is_not_announced_as_minutes_left(
+    app, live_server, page, exam_seat, create_user_, monkeypatch
+):
+    monkeypatch.setitem(app.config, "EXAM_POLL_SECONDS", 1)
+    user, seat_id = exam_seat(n_items=2, minutes=10)  # 10 minutes: the 5 and 1 marks are ahead
+    with_proctor(app, create_user_, seat_id)
+    page.add_init_script(RECORD_ANNOUNCER)
+    browser_sign_in(page, live_server, user.email, PASSWORD)
+    page.get_by_role("link", name="Read the rules and start Part One").click()
+    page.get_by_role("button", name="Start Part One").click()
+    page.wait_for_selector("#exam")
+    with app.app_context():
+        seat = db.session.get(Seat, seat_id)
+        proctor = db.session.scalar(select(User).where(User.role == "proctor"))
+        proctoring.act_on_seat(seat, "force_submit", "end of sitting", 0, proctor, now_utc())
+        db.session.commit()
+    page.wait_for_url("**/receipt", timeout=15_000)
+    expect(page.locator("h1")).to_contain_text("submitted")
+    said = page.evaluate("JSON.parse(sessionStorage.getItem('said') || '[]')")
+    assert not [s for s in said if "minute" in s], said
