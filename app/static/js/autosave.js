@@ -275,8 +275,8 @@
   }
 
   // Put unsent answers back on the page (they are newer than what the server rendered).
-  function restore() {
-    const journal = readJournal();
+  function restore(given) {
+    const journal = given || readJournal();
     let renumbered = false;
     document.querySelectorAll(".answer-form").forEach(function (form) {
       const entry = journal[form.dataset.answerKey];
@@ -291,7 +291,7 @@
       });
       form.dispatchEvent(new CustomEvent("exam:restored", { bubbles: true }));
     });
-    if (renumbered) writeJournal(journal);
+    if (renumbered && !given) writeJournal(journal);
   }
 
   async function poll() {
@@ -310,7 +310,12 @@
 
   // Another tab of this browser wrote the journal: show the same answers here.
   window.addEventListener("storage", function (event) {
-    if (event.key === journalKey) { restore(); showStatus(); }
+    if (event.key !== journalKey) return;
+    // the value as written: the other tab may have sent and forgotten it a moment later
+    let written = {};
+    try { written = JSON.parse(event.newValue || "{}"); } catch (e) { written = {}; }
+    restore(written);
+    showStatus();
   });
   // Leaving with unsent answers would strand them in this browser: ask first.
   window.addEventListener("beforeunload", function (event) {
