@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from app import audit
 from app.auth.passwords import hash_password
@@ -290,9 +290,10 @@ def _insert_sitting(window, simulated, user_ids, proctor, now, summary) -> None:
         select(Attempt.seat_id, Attempt.id).where(Attempt.seat_id.in_(list(seat_of.values())))
     )
     released = min(starts_at + timedelta(days=21), now)
-    answers, results = [], []
+    answers, results, receipts = [], [], []
     for member, attempt in zip(members, attempts, strict=True):
         attempt_id = attempt_of[attempt["seat_id"]]
+        receipts.append({"id": attempt_id, "receipt": _receipt(attempt_id, member, simulated)})
         answers += [
             {"attempt_id": attempt_id, "item_id": item_id, "value": value, "seq": 1}
             | {"saved_at": attempt["submitted_at"]}
@@ -301,6 +302,7 @@ def _insert_sitting(window, simulated, user_ids, proctor, now, summary) -> None:
         results.append(_result_row(simulated.scores[member], attempt, attempt_id, released))
     db.session.execute(insert(Answer), answers)
     db.session.execute(insert(Result), results)
+    db.session.execute(update(Attempt), receipts)
     summary.windows.append(window.name)
     summary.attempts += len(attempts)
     summary.answers += len(answers)
@@ -321,11 +323,6 @@ def _attempt_row(seat_id: int, member: int, simulated: SimulatedSitting) -> dict
     """A Part One attempt submitted by the candidate after the minutes they took."""
     form = simulated.forms[member]
     started = simulated.starts_at + timedelta(minutes=5)
-    recorded = {
-        f"{item.key} v{item.version}": simulated.choices[member][item.id]
-        for item in form.items
-        if simulated.choices[member][item.id]
-    }
     return {
         "seat_id": seat_id,
         "part": "MC",
@@ -337,8 +334,17 @@ def _attempt_row(seat_id: int, member: int, simulated: SimulatedSitting) -> dict
         "last_seq": 1,
         "item_order": [item.id for item in form.items],
         "option_order": {str(i.id): [o["id"] for o in i.options] for i in form.items},
-        "receipt": scoring.receipt_hash(recorded),
     }
+
+
+def _receipt(attempt_id: int, member: int, simulated: SimulatedSitting) -> str:
+    """The receipt code, bound to the attempt's id (known only once the rows are inserted)."""
+    recorded = {
+        f"{item.key} v{item.version}": simulated.choices[member][item.id]
+        for item in simulated.forms[member].items
+        if simulated.choices[member][item.id]
+    }
+    return scoring.receipt_hash(attempt_id, recorded, current_app.config["SECRET_KEY"])
 
 
 def _result_row(score: scoring.McScore, attempt: dict, attempt_id: int, released) -> dict:

@@ -20,10 +20,10 @@ TITLES = {
 }
 
 
-def render_error(status: int, message: str):
-    """The error page (or fragment, for htmx) with the given status."""
+def render_error(status: int, message: str, title: str | None = None):
+    """The error page (or fragment, for htmx) with the given status (and a title for it)."""
     template = "errors/_error.html" if htmx else "errors/error.html"
-    title = TITLES.get(status, "Error")
+    title = title or TITLES.get(status, "Error")
     return render_template(template, status=status, title=title, message=message), status
 
 

@@ -269,7 +269,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 # --- HTTP helpers -------------------------------------------------------------------------------
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# a form field, or (exam pages, which have no form with one) the htmx header on <body>
+CSRF = re.compile(r'(?:name="csrf_token" value=|"X-CSRFToken": )"([^"]+)"')
 CLIENT = re.compile(r'data-client="([^"]*)"')
 ATTEMPT = re.compile(r"/exam/attempt/([^/?\"]+)")
 QUESTION = re.compile(r'name="item" value="(\d+)"(.*?)</fieldset>', re.S)

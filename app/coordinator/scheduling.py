@@ -12,6 +12,7 @@ from app.coordinator import scheduling_input as parse
 from app.coordinator import scheduling_services as services
 from app.coordinator.scheduling_input import Problem
 from app.coordinator.windows import window_bounds, window_name
+from app.exam import late
 from app.extensions import db
 from app.localtime import association_zone, clock_label, local_label, to_local
 from app.models import ExamWindow, Seat, Sitting, now_utc
@@ -248,6 +249,7 @@ def _seat_page(seat: Seat, values=None, error: Problem | None = None):
         "coordinator/seat_form.html",
         seat=seat,
         attempted=attempted,
+        late=late.seat_lines([seat.id]).get(seat.id, []),
         values=values or _seat_values(seat),
         error=error,
     )

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.auth.roles import role_required
 from app.errors import render_error
-from app.exam import proctoring, sitting_report
+from app.exam import late, proctoring, sitting_report
 from app.exam.services import DeliveryError
 from app.extensions import db, htmx
 from app.models import Sitting, now_utc
@@ -173,3 +173,22 @@ def incident(sitting_id: int):
     db.session.commit()
     flash("Incident recorded.")
     return redirect(url_for("proctor.sitting", sitting_id=sitting_id))
+
+
+@bp.get("/seat/<int:seat_id>/late")
+@role_required("proctor", "coordinator")
+def late_answers(seat_id: int):
+    """The seat's answers that arrived after a part closed, and the decision to accept them."""
+    seat = proctoring.seat_for(current_user, seat_id)
+    return render_template("proctor/late.html", seat=seat, parts=late.seat_late_answers(seat))
+
+
+@bp.post("/seat/<int:seat_id>/late/<int:attempt_id>/accept")
+@role_required("proctor", "coordinator")
+def accept_late(seat_id: int, attempt_id: int):
+    """Accept a part's late answers into its record with a reason (audited), then re-score."""
+    seat = proctoring.seat_for(current_user, seat_id)
+    attempt = late.attempt_of_seat(seat, attempt_id)
+    flash(late.accept(attempt, current_user, request.form.get("reason", ""), now_utc()))
+    db.session.commit()
+    return redirect(url_for("proctor.late_answers", seat_id=seat_id))

@@ -1,13 +1,13 @@
 """The proctor's console: the live roster and the actions on a seat, each with a reason."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit
-from app.exam import services, timing
+from app.exam import late, services, timing
 from app.exam.services import DeliveryError
 from app.extensions import db
 from app.models import Answer, Attempt, Incident, Seat, Sitting, User
@@ -27,6 +27,8 @@ class RosterRow:
     seconds_left: int | None
     since_seen: int | None
     connection_lost: bool
+    #: late answers waiting for a decision, one line per part (see app/exam/late.py)
+    late: list[str] = field(default_factory=list)
 
 
 def sitting_for(user: User, sitting_id: int) -> Sitting:
@@ -95,7 +97,9 @@ def _seats(sitting: Sitting) -> list[Seat]:
     )
 
 
-def _row(seat: Seat, attempts: list[Attempt], counts: dict[int, int], now: datetime) -> RosterRow:
+def _row(
+    seat: Seat, attempts: list[Attempt], counts: dict[int, int], late: list[str], now: datetime
+) -> RosterRow:
     status, attempt = _status(seat, attempts, now)
     live = attempt is not None and not timing.is_closed(attempt, now)
     seen = attempt.last_seen_at if attempt else None
@@ -108,6 +112,7 @@ def _row(seat: Seat, attempts: list[Attempt], counts: dict[int, int], now: datet
         timing.seconds_left(attempt, now) if live else None,
         since,
         live and attempt.paused_at is None and since is not None and since > LOST_AFTER.seconds,
+        late,
     )
 
 
@@ -116,13 +121,18 @@ def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
     seats = _seats(sitting)
     attempts = attempts_by_seat([s.id for s in seats])
     counts = _answered_counts([a.id for group in attempts.values() for a in group])
-    return [_row(seat, attempts.get(seat.id, []), counts, now) for seat in seats]
+    late_lines = late.seat_lines([s.id for s in seats])
+    return [
+        _row(seat, attempts.get(seat.id, []), counts, late_lines.get(seat.id, []), now)
+        for seat in seats
+    ]
 
 
 def seat_row(seat: Seat, now: datetime) -> RosterRow:
     """One seat's roster row (for the confirmation page of a void or force-submit)."""
     attempts = attempts_by_seat([seat.id]).get(seat.id, [])
-    return _row(seat, attempts, _answered_counts([a.id for a in attempts]), now)
+    counts = _answered_counts([a.id for a in attempts])
+    return _row(seat, attempts, counts, late.seat_lines([seat.id]).get(seat.id, []), now)
 
 
 def waiting(rows: list[RosterRow]) -> list[RosterRow]:

@@ -1,5 +1,7 @@
 """Candidate pages: home, the rules of a part, the exam itself, autosave, review, submit."""
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -19,7 +21,13 @@ PARTS = {"MC", "VIGNETTE"}
 def delivery_error(error: services.DeliveryError):
     """A refused exam action: commit what the refusal recorded (audit, expiry), then say why."""
     db.session.commit()
-    return render_error(error.status, error.message)
+    body, status = render_error(error.status, error.message, error.title)
+    headers = {}
+    if getattr(error, "kept", False):
+        headers["X-Answer-Kept"] = "1"  # the page may drop it from its journal: the server has it
+    if isinstance(error, services.OtherWindow):
+        headers["X-Other-Window"] = "1"
+    return body, status, headers
 
 
 @bp.get("/")
@@ -27,8 +35,17 @@ def delivery_error(error: services.DeliveryError):
 def home():
     """The candidate's seats and what each part allows now."""
     now = now_utc()
-    seats = views.seat_cards(services.candidate_seats(current_user, now), now)
-    return render_template("exam/home.html", seats=seats)
+    context = views.home_context(services.candidate_seats(current_user, now), now)
+    return render_template("exam/home.html", **context)
+
+
+@bp.get("/seats")
+@role_required("candidate")
+def home_seats():
+    """My exams' seat cards, polled while a seat waits for admission (then 286 stops the poll)."""
+    now = now_utc()
+    context = views.home_context(services.candidate_seats(current_user, now), now)
+    return render_template("exam/_seats.html", **context), 200 if context["polling"] else 286
 
 
 @bp.get("/check")
@@ -101,12 +118,32 @@ def sit(public_id: str):
     return render_template(template, **views.sit_context(attempt, now))
 
 
-def _int_field(name: str, minimum: int = 0) -> int:
+def _int_field(name: str, minimum: int = 0, maximum: int | None = None) -> int:
     value = request.form.get(name, "")
     # isdigit() alone lets "²" through to int(), and a long number would overflow the column
-    if not is_whole_number(value) or int(value) < minimum:
-        abort(422, description=f"The field {name!r} must be a whole number of at least {minimum}.")
+    too_big = maximum is not None and is_whole_number(value) and int(value) > maximum
+    if not is_whole_number(value) or int(value) < minimum or too_big:
+        most = f" and at most {maximum}" if maximum is not None else ""
+        abort(
+            422,
+            description=f"The field {name!r} must be a whole number of at least {minimum}{most}.",
+        )
     return int(value)
+
+
+#: the browser's timestamp of a change, in ms since 1970; later than the year 2400 is nonsense
+MAX_CLIENT_MS = 13_000_000_000_000
+
+
+def _client_at() -> datetime | None:
+    """When the page says the change was made (optional; only shown with late answers)."""
+    raw = request.form.get("at", "")
+    if not raw:
+        return None
+    # milliseconds outgrow the id columns' range that is_whole_number checks
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 14) or int(raw) > MAX_CLIENT_MS:
+        abort(422, description="The field 'at' must be a time in milliseconds since 1970.")
+    return datetime.fromtimestamp(int(raw) / 1000, UTC)
 
 
 @bp.post("/attempt/<public_id>/save")
@@ -115,7 +152,8 @@ def save(public_id: str):
     """Autosave one answer (a whole snapshot with its seq); 200 means it is committed."""
     now, form = now_utc(), request.form
     attempt = services.attempt_of(current_user, public_id)
-    seq, client = _int_field("seq", 1), form.get("client", "")
+    seq, client = _int_field("seq", 1, services.SEQ_CEILING), form.get("client", "")
+    client_at = _client_at()
     if attempt.part == "MC":
         outcome = services.save_choice(
             attempt,
@@ -125,6 +163,7 @@ def save(public_id: str):
             seq,
             client,
             now,
+            client_at,
         )
     else:
         outcome = services.save_essay(
@@ -135,6 +174,7 @@ def save(public_id: str):
             seq,
             client,
             now,
+            client_at,
         )
     db.session.commit()
     return render_template("exam/_save_status.html", outcome=outcome, state="open")
@@ -154,6 +194,8 @@ def clock(public_id: str):
         attempt=attempt,
         seconds_left=timing.seconds_left(attempt, now),
         state=timing.attempt_state(attempt, now),
+        # a window that another one has replaced learns it here, before its next save
+        live=attempt.client_token in (None, request.args.get("client", attempt.client_token)),
     )
 
 
@@ -184,8 +226,6 @@ def review(public_id: str):
 def submit(public_id: str):
     """Submit the part: after this, nothing in it changes."""
     attempt = services.attempt_of(current_user, public_id)
-    if timing.is_closed(attempt, now_utc()) and attempt.submitted_at is not None:
-        return redirect(url_for("exam.receipt", public_id=public_id))
     services.submit_attempt(attempt, now_utc(), by_timer=request.form.get("reason") == "time")
     db.session.commit()
     return redirect(url_for("exam.receipt", public_id=public_id))

@@ -1,6 +1,7 @@
 """Scoring Part One on the server: raw score, percent, pass/fail, sub-scores per domain."""
 
 import hashlib
+import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -35,7 +36,12 @@ def score_mc(items: list[Item], chosen: dict[int, str], pass_mark: float) -> McS
     return McScore(score, total, percent, percent >= pass_mark, domains)
 
 
-def receipt_hash(recorded: dict[str, str]) -> str:
-    """A short hash of the recorded answers (by item key/version), for the candidate's receipt."""
-    lines = "\n".join(f"{key}={value}" for key, value in sorted(recorded.items()))
-    return hashlib.sha256(lines.encode()).hexdigest()[:12]
+def receipt_hash(attempt_id: int, recorded: dict[str, str], key: str | bytes) -> str:
+    """The receipt code: an HMAC of the attempt and its recorded answers (by item key/version).
+
+    Bound to the attempt, so two candidates who gave the same answers never share a code, and
+    keyed, so nobody can compute a code for answers that were not recorded."""
+    lines = "\n".join(f"{k}={v}" for k, v in sorted(recorded.items()))
+    message = f"attempt={attempt_id}\n{lines}".encode()
+    secret = key.encode() if isinstance(key, str) else key
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:16]

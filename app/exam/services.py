@@ -12,24 +12,46 @@ from app import audit
 from app.exam import scoring, timing
 from app.extensions import db
 from app.localtime import local_label
-from app.models import Answer, Attempt, Form, Result, Seat, SittingForm, User
+from app.models import Answer, Attempt, Form, LateAnswer, Result, Seat, SittingForm, User
 
 
 class DeliveryError(Exception):
     """A request the exam cannot honour; carries the HTTP status and the message to show."""
 
     status = 422
+    title: str | None = None
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, title: str | None = None):
         super().__init__(message)
         self.message = message
         self.status = status or self.status
+        self.title = title or self.title
 
 
 class AttemptClosed(DeliveryError):
-    """The attempt is submitted or past its deadline: nothing more is written."""
+    """The attempt is submitted or past its deadline: nothing more is written to the record.
+
+    `kept` tells the page it may forget the change it sent: the server holds it (as a late
+    answer, or it was already in the record)."""
 
     status = 409
+    title = "This part is closed"
+
+    def __init__(self, message: str, kept: bool = False):
+        super().__init__(message)
+        self.kept = kept
+
+
+class OtherWindow(DeliveryError):
+    """A newer window of the same attempt is the live one; this one stops saving."""
+
+    status = 409
+    title = "Opened in another window"
+
+
+#: the highest client sequence number the server takes: the page never numbers past it, and it
+#: leaves room below the 32-bit column's limit, so a runaway counter is refused, not stored
+SEQ_CEILING = 2**31 - 2**20
 
 
 @dataclass
@@ -205,19 +227,82 @@ def _stored_answer(
     return db.session.scalar(select(Answer).where(Answer.attempt_id == attempt.id, target))
 
 
-def _refuse_if_closed(attempt: Attempt, now: datetime) -> None:
-    if timing.accepts_writes(attempt, now, grace()):
-        return
-    if attempt.submitted_at is None:
-        finalise(attempt, now, "time")
-    audit.record("attempt.late_save_refused", attempt, actor=attempt.seat.candidate_id, now=now)
-    raise AttemptClosed("This part is closed: your answers were recorded when time ended.")
+def closed_message(attempt: Attempt) -> str:
+    """Why nothing more can be written, in the words of who closed the part."""
+    if attempt.submit_reason == "candidate":
+        return (
+            f"You submitted this part at {local_label(attempt.submitted_at)}: "
+            "nothing in it changes now."
+        )
+    if attempt.submit_reason == "void":
+        return "This seat was voided by the proctor: nothing more is saved."
+    if attempt.submit_reason == "proctor":
+        return "The proctor submitted this part: nothing more is saved."
+    return "This part closed when its time ended: everything saved by then is recorded."
 
 
-def _check_live(attempt: Attempt, client: str, now: datetime) -> None:
-    _refuse_if_closed(attempt, now)
+def _unchanged(stored: Answer | None, new: dict) -> bool:
+    fields = {k: v for k, v in new.items() if k in ("value", "flagged", "chosen")}
+    if stored is None:
+        return not any(fields.values())
+    return all(getattr(stored, k) == v for k, v in fields.items())
+
+
+def _keep_late(
+    attempt: Attempt, new: dict, seq: int, client_at: datetime | None, now: datetime
+) -> bool:
+    """Hold a change that arrived after the part closed apart from the record; True if new."""
+    stored = _stored_answer(attempt, new.get("item_id"), new.get("vignette_id"))
+    if (stored is not None and seq <= stored.seq) or _unchanged(stored, new):
+        return False  # the record already has it (a replay), or it changes nothing
+    held = select(LateAnswer.id).where(LateAnswer.attempt_id == attempt.id, LateAnswer.seq == seq)
+    if db.session.scalar(held) is not None:
+        return False  # the same entry replayed again
+    db.session.add(
+        LateAnswer(attempt_id=attempt.id, seq=seq, client_at=client_at, arrived_at=now, **new)
+    )
+    db.session.flush()
+    return True
+
+
+def _check_live(
+    attempt: Attempt,
+    client: str,
+    now: datetime,
+    new: dict,
+    seq: int,
+    client_at: datetime | None,
+) -> None:
+    if not timing.accepts_writes(attempt, now, grace()):
+        if attempt.submitted_at is None:
+            finalise(attempt, now, "time")
+        if attempt.submit_reason == "void":
+            # the candidate is told plainly that nothing more is saved; a voided seat has no
+            # record for a late answer to enter
+            raise AttemptClosed(closed_message(attempt), kept=True)
+        if _keep_late(attempt, new, seq, client_at, now):
+            audit.record(
+                "attempt.late_answer_kept",
+                attempt,
+                actor=attempt.seat.candidate_id,
+                now=now,
+                seq=seq,
+            )
+            message = (
+                f"{closed_message(attempt)} This answer arrived after that; it is kept, and the "
+                "proctor decides whether it counts."
+            )
+        else:
+            audit.record(
+                "attempt.late_save_refused", attempt, actor=attempt.seat.candidate_id, now=now
+            )
+            message = f"{closed_message(attempt)} This answer is already recorded."
+        raise AttemptClosed(message, kept=True)
     if attempt.client_token and client != attempt.client_token:
-        raise AttemptClosed("This exam was opened in another window; continue there.", 409)
+        raise OtherWindow(
+            "This exam was opened in another window or tab, which now saves your answers; "
+            "continue there, or continue here to make this window the live one."
+        )
 
 
 def _apply_snapshot(
@@ -243,17 +328,30 @@ def _apply_snapshot(
     return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
 
 
+def _check_seq(seq: int) -> None:
+    if seq > SEQ_CEILING:
+        raise DeliveryError(f"The save number seq must be at most {SEQ_CEILING}.")
+
+
 def save_choice(
-    attempt: Attempt, item_id: int, option: str, flagged: bool, seq: int, client: str, now: datetime
+    attempt: Attempt,
+    item_id: int,
+    option: str,
+    flagged: bool,
+    seq: int,
+    client: str,
+    now: datetime,
+    client_at: datetime | None = None,
 ) -> SaveOutcome:
     """Store one item's whole answer if its seq is newer than the stored one (idempotent)."""
-    _check_live(attempt, client, now)
+    _check_seq(seq)
     if str(item_id) not in attempt.option_order:
         raise DeliveryError("That question is not part of this exam.")
     if option and option not in attempt.option_order[str(item_id)]:
         raise DeliveryError("That choice is not one of the question's options.")
-    answer = _stored_answer(attempt, item_id=item_id)
     new = {"item_id": item_id, "value": option, "flagged": flagged}
+    _check_live(attempt, client, now, new, seq, client_at)
+    answer = _stored_answer(attempt, item_id=item_id)
     return _apply_snapshot(attempt, answer, new, seq, now)
 
 
@@ -279,14 +377,16 @@ def save_essay(
     seq: int,
     client: str,
     now: datetime,
+    client_at: datetime | None = None,
 ) -> SaveOutcome:
     """Store one vignette's whole response (text as typed, and whether it is chosen)."""
-    _check_live(attempt, client, now)
+    _check_seq(seq)
     if vignette_id not in {v.id for v in attempt.form.vignettes}:
         raise DeliveryError("That vignette is not part of this exam.")
     if len(text) > MAX_ESSAY_CHARS:
         raise DeliveryError(f"A response can be at most {MAX_ESSAY_CHARS:,} characters.", 413)
     new = {"vignette_id": vignette_id, "value": text, "chosen": chosen}
+    _check_live(attempt, client, now, new, seq, client_at)
     return _apply_snapshot(
         attempt,
         _stored_answer(attempt, vignette_id=vignette_id),
@@ -337,7 +437,13 @@ def recorded_answers(attempt: Attempt) -> dict[str, str]:
     return out
 
 
-def _record_mc_result(attempt: Attempt, now: datetime) -> Result:
+def receipt_code(attempt: Attempt, recorded: dict[str, str]) -> str:
+    """The receipt code of these recorded answers of this attempt (keyed by the app's secret)."""
+    return scoring.receipt_hash(attempt.id, recorded, current_app.config["SECRET_KEY"])
+
+
+def record_mc_result(attempt: Attempt, now: datetime) -> Result:
+    """Score Part One from its recorded answers and write (or rewrite) its Result."""
     chosen = {a.item_id: a.value for a in attempt.answers if a.item_id is not None}
     outcome = scoring.score_mc(attempt.form.items, chosen, attempt.form.pass_mark)
     result = db.session.scalar(
@@ -360,9 +466,9 @@ def finalise(attempt: Attempt, now: datetime, reason: str, actor=None) -> Attemp
     attempt.submit_reason = reason
     attempt.paused_at = None
     recorded = recorded_answers(attempt)
-    attempt.receipt = scoring.receipt_hash(recorded)
+    attempt.receipt = receipt_code(attempt, recorded)
     if attempt.part == "MC":
-        _record_mc_result(attempt, now)
+        record_mc_result(attempt, now)
     else:
         from app.grading.services import create_responses  # grading owns what happens next
 
@@ -381,8 +487,11 @@ def finalise(attempt: Attempt, now: datetime, reason: str, actor=None) -> Attemp
 
 
 def submit_attempt(attempt: Attempt, now: datetime, by_timer: bool = False) -> Attempt:
-    """The candidate (or their page's timer at zero) submits; after the grace it is closed."""
-    _refuse_if_closed(attempt, now)
+    """The candidate (or their page's timer at zero) submits; a closed part stays as it closed."""
+    if not timing.accepts_writes(attempt, now, grace()):
+        # already submitted, or time ran out: the receipt says how it ended (a page that waited
+        # offline to send its journal submits late, and that must not read as an error)
+        return finalise(attempt, now, "time")
     return finalise(attempt, now, "time" if by_timer else "candidate")
 
 

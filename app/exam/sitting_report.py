@@ -7,11 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.exam import proctoring
 from app.extensions import db
-from app.models import Attempt, AuditEvent, Incident, Seat, Sitting
+from app.models import Attempt, AuditEvent, Incident, LateAnswer, Seat, Sitting
 from app.templating import when
 
 PART_LABELS = {"MC": "Part One", "VIGNETTE": "Part Two"}
@@ -27,7 +27,7 @@ class ReportRow:
     credited_seconds: int = 0
     paused_seconds: int = 0
     incidents: list[Incident] = field(default_factory=list)
-    #: answers that reached the server after deadline + grace; hook for the late-answers store
+    #: answers that reached the server after deadline + grace (held, accepted or not)
     late_answers: int = 0
 
     @property
@@ -68,6 +68,16 @@ def _time_given(attempt_ids: list[int]) -> dict[tuple[int, str], int]:
     return totals
 
 
+def _late_counts(attempt_ids: list[int]) -> dict[int, int]:
+    """Late answers per attempt, whatever was decided about them."""
+    stmt = (
+        select(LateAnswer.attempt_id, func.count())
+        .where(LateAnswer.attempt_id.in_(attempt_ids))
+        .group_by(LateAnswer.attempt_id)
+    )
+    return dict(db.session.execute(stmt).tuples())
+
+
 def _incidents_by_seat(sitting: Sitting) -> dict[int | None, list[Incident]]:
     out: dict[int | None, list[Incident]] = {}
     for incident in reversed(proctoring.incidents(sitting)):
@@ -81,6 +91,7 @@ def sitting_report(sitting: Sitting, now: datetime) -> tuple[list[ReportRow], li
     by_seat = proctoring.attempts_by_seat([r.seat.id for r in rows])
     attempt_ids = [a.id for group in by_seat.values() for a in group]
     given = _time_given(attempt_ids)
+    late = _late_counts(attempt_ids)
     incidents = _incidents_by_seat(sitting)
     report = []
     for r in rows:
@@ -94,6 +105,7 @@ def sitting_report(sitting: Sitting, now: datetime) -> tuple[list[ReportRow], li
                 credited_seconds=sum(given[(i, "proctor.credit")] for i in ids),
                 paused_seconds=sum(given[(i, "proctor.resume")] for i in ids),
                 incidents=incidents.get(r.seat.id, []),
+                late_answers=sum(late.get(i, 0) for i in ids),
             )
         )
     return report, incidents.get(None, [])

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.codes import PART_LABELS
-from app.exam import scoring, services, timing
+from app.exam import late, services, timing
 from app.extensions import db
 from app.models import Attempt, Result, Seat
 
@@ -81,6 +81,17 @@ def seat_cards(seats: list[Seat], now: datetime) -> list[tuple[Seat, list[PartCa
     return [(s, [_part_card(s, p, now) for p in s.part_list]) for s in seats]
 
 
+def awaiting_proctor(seat: Seat) -> bool:
+    """The seat waits for the proctor's admission (not a code): its page polls for it."""
+    return seat.voided_at is None and seat.admitted_at is None and seat.sitting.mode != "on_demand"
+
+
+def home_context(seats: list[Seat], now: datetime) -> dict:
+    """My exams: the seat cards, and whether the page must poll for an admission."""
+    cards = seat_cards(seats, now)
+    return {"seats": cards, "polling": any(awaiting_proctor(seat) for seat, _ in cards)}
+
+
 def rules_context(seat: Seat, part: str, now: datetime) -> dict:
     """What the rules page states: duration with accommodations, size, pass mark, the end."""
     form = services.form_for(seat, part)
@@ -115,6 +126,11 @@ def offered_vignettes(attempt: Attempt) -> list[Offered]:
     ]
 
 
+def unscored(offered: list[Offered]) -> list[tuple[int, Offered]]:
+    """Vignettes (numbered as on the page) with text that will not be scored: not chosen."""
+    return [(n, o) for n, o in enumerate(offered, 1) if not o.chosen and o.text.strip()]
+
+
 def sit_context(attempt: Attempt, now: datetime) -> dict:
     """The exam page's data: questions, seconds left, the live-session token."""
     return {
@@ -124,6 +140,10 @@ def sit_context(attempt: Attempt, now: datetime) -> dict:
         "seconds_left": timing.seconds_left(attempt, now),
         "state": timing.attempt_state(attempt, now),
         "label": PART_LABELS[attempt.part],
+        # the page dates its changes by the server's clock (for late answers) and never
+        # numbers a change past what the server takes
+        "server_ms": int(now.timestamp() * 1000),
+        "seq_ceiling": services.SEQ_CEILING,
     }
 
 
@@ -138,6 +158,7 @@ def review_context(attempt: Attempt, now: datetime) -> dict:
             "chosen": chosen,
             "seconds_left": timing.seconds_left(attempt, now),
             "missing": max(0, attempt.form.answer_count - len(chosen)),
+            "unscored": unscored(offered),
         }
     qs = questions(attempt)
     return {
@@ -158,8 +179,10 @@ def receipt_context(attempt: Attempt, now: datetime) -> dict:
     return {
         "attempt": attempt,
         "closed_at": closed_at,
+        "late": late.pending(attempt),
+        "voided": attempt.seat.voided_at is not None or attempt.submit_reason == "void",
         "recorded": len(recorded),
-        "receipt": attempt.receipt or scoring.receipt_hash(recorded),
+        "receipt": attempt.receipt or services.receipt_code(attempt, recorded),
         "state": timing.attempt_state(attempt, now),
         "label": PART_LABELS[attempt.part],
         "grace": current_app.config["SAVE_GRACE_SECONDS"],

@@ -1,6 +1,6 @@
 """All models, imported so Alembic and the app see one metadata."""
 
-from app.models.attempts import Answer, Attempt, Result
+from app.models.attempts import Answer, Attempt, LateAnswer, Result
 from app.models.audit import AuditEvent
 from app.models.bank import BankUpload, Form, FormEntry, Item, Rubric, Vignette
 from app.models.base import Base, now_utc
@@ -30,6 +30,7 @@ __all__ = [
     "GraderProfile",
     "Incident",
     "Item",
+    "LateAnswer",
     "LoginFailure",
     "Reading",
     "Resolution",

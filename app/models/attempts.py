@@ -97,6 +97,49 @@ class Answer(Base):
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
 
 
+LATE_DECISIONS = ("accepted",)
+
+
+class LateAnswer(Base):
+    """A journal entry that reached the server after the part closed: kept apart, never scored
+    by itself, until a proctor or coordinator accepts it into the record (audited)."""
+
+    __tablename__ = "late_answer"
+    __table_args__ = (
+        # a replayed entry is stored once: the page's seq numbers one change of one attempt
+        UniqueConstraint("attempt_id", "seq"),
+        CheckConstraint("(item_id IS NULL) <> (vignette_id IS NULL)", name="item_xor_vignette"),
+        CheckConstraint("seq > 0", name="seq_positive"),
+        CheckConstraint(
+            f"decision IS NULL OR decision IN ({sql_in(LATE_DECISIONS)})", name="decision_known"
+        ),
+        CheckConstraint(
+            "(decision IS NULL) = (decided_at IS NULL) AND (decision IS NULL) = (reason IS NULL)",
+            name="decision_complete",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("attempt.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    vignette_id: Mapped[int | None] = mapped_column(ForeignKey("vignette.id"))
+    value: Mapped[str] = mapped_column(Text, default="")
+    flagged: Mapped[bool] = mapped_column(default=False)
+    chosen: Mapped[bool] = mapped_column(default=False)
+    seq: Mapped[int]
+    #: when the browser says the change was made (its clock, corrected by the server's offset)
+    client_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime]
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    attempt: Mapped[Attempt] = relationship()
+
+
 class Result(Base):
     """The outcome of one part for one seat; candidates see it once released."""
 

@@ -44,7 +44,14 @@ def test_omitted_counts_wrong_and_domains_are_scored_separately():
 
 
 def test_receipt_hash_depends_on_every_answer_not_on_order():
-    a = receipt_hash({"T-1 v1": "a", "T-2 v1": "b"})
-    assert a == receipt_hash({"T-2 v1": "b", "T-1 v1": "a"})
-    assert a != receipt_hash({"T-1 v1": "a", "T-2 v1": "c"})
-    assert len(a) == 12
+    a = receipt_hash(7, {"T-1 v1": "a", "T-2 v1": "b"}, "k")
+    assert a == receipt_hash(7, {"T-2 v1": "b", "T-1 v1": "a"}, "k")
+    assert a != receipt_hash(7, {"T-1 v1": "a", "T-2 v1": "c"}, "k")
+
+
+def test_two_attempts_with_the_same_answers_never_share_a_receipt_code():
+    answers = {"T-1 v1": "a", "T-2 v1": "b"}
+    assert receipt_hash(7, answers, "k") != receipt_hash(8, answers, "k")
+    assert receipt_hash(7, {}, "k") != receipt_hash(8, {}, "k")
+    # keyed: the code cannot be computed without the server's secret
+    assert receipt_hash(7, answers, "k") != receipt_hash(7, answers, "other")

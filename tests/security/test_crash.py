@@ -29,7 +29,8 @@ BIN = ROOT / ".venv" / "bin"
 SECRET = "crash-test-" + "s" * 24  # the same across restarts and instances: sessions survive
 PASSWORD = "endorse-demo"
 PG_SCHEMA = "crashtest"  # a schema of its own: the test suite's tables are never touched
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# a form field, or (exam pages, which have no form with one) the htmx header on <body>
+CSRF = re.compile(r'(?:name="csrf_token" value=|"X-CSRFToken": )"([^"]+)"')
 QUESTION = re.compile(r'name="item" value="(\d+)"(.*?)</fieldset>', re.S)
 OPTION = re.compile(r'name="option" id="[^"]*" value="([^"]+)"')
 SECONDS_LEFT = re.compile(r'data-seconds-left="(\d+)"')

@@ -30,11 +30,28 @@
     legend.setAttribute("tabindex", "-1");
     legend.focus();
   }
+  // On a phone the navigator folds behind a button, so the question is on the first screen.
+  const navPanel = document.getElementById("navigator-panel");
+  const navToggle = document.getElementById("navigator-toggle");
+  const narrow = window.matchMedia("(max-width: 600px)");
+  function fold(folded) {
+    if (!navPanel) return;
+    navPanel.classList.toggle("collapsed", folded);
+    navToggle.setAttribute("aria-expanded", String(!folded));
+    navToggle.textContent = folded ? "All questions" : "Hide the question list";
+  }
+  if (navToggle) {
+    navToggle.hidden = !narrow.matches;
+    fold(narrow.matches);
+    narrow.addEventListener("change", function () { navToggle.hidden = !narrow.matches; fold(narrow.matches); });
+    navToggle.addEventListener("click", function () { fold(!navPanel.classList.contains("collapsed")); });
+  }
   document.addEventListener("click", function (event) {
     const link = event.target.closest("[data-go], #navigator a");
     if (!link) return;
     event.preventDefault();
     show(Number(link.dataset.go || link.dataset.n));
+    if (narrow.matches && link.closest("#navigator")) fold(true);
   });
   function markNavigator(form) {
     const section = form.closest("section.question");
@@ -63,30 +80,35 @@
   function announce(minutes) {
     announcer.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
   }
+  function silence() { marks.forEach(function (m) { announced.add(m); }); }
   function timeUp() {
     if (submitted) return;
     submitted = true;
-    announcer.textContent = "Time is up. Your answers are being submitted.";
-    const finish = function () { document.getElementById("timeout-form").submit(); };
-    // give the journal a moment to send what it holds, then close the part
-    if (window.ExamJournal && window.ExamJournal.pending()) window.ExamJournal.replay().finally(finish);
-    else finish();
+    silence();
+    announcer.textContent = "Time is up. Your answers are being sent and the part submitted; keep this page open.";
+    // the journal sends what it holds, submits, and leaves only when nothing is unsent
+    window.ExamJournal.timeUp();
   }
   function tick() {
     if (state === "paused") { timer.textContent = "Paused"; return; }
     const seconds = left();
     timer.textContent = format(seconds);
-    marks.forEach(function (m) {
-      if (seconds <= m * 60 && !announced.has(m)) { announced.add(m); announce(m); }
-    });
+    // marks are announced only while the part runs: a close is not "1 minute left"
+    if (state === "open" && seconds > 0) {
+      marks.forEach(function (m) {
+        if (seconds <= m * 60 && !announced.has(m)) { announced.add(m); announce(m); }
+      });
+    }
     if (seconds === 0 && state === "open") timeUp();
   }
   exam.addEventListener("exam:sync", function (event) {
     state = event.detail.state;
+    if (state !== "open" && state !== "paused") { silence(); submitted = true; }
     deadline = performance.now() + 1000 * event.detail.secondsLeft;
     paused.hidden = state !== "paused";
     tick();
   });
+  exam.addEventListener("exam:closed", function () { silence(); submitted = true; });
   toggle.addEventListener("click", function () {
     const hide = toggle.getAttribute("aria-pressed") !== "true";
     toggle.setAttribute("aria-pressed", String(hide));
@@ -108,13 +130,30 @@
     const area = form.querySelector("textarea");
     if (area) form.querySelector(".word-count span").textContent = String(words(area.value));
   }
+  const k = Number(exam.dataset.answerCount || 0);
+  function chosenCount() { return document.querySelectorAll("input[name=chosen]:checked").length; }
+  // Only chosen vignettes are scored: once k are chosen, the others are read-only and say why.
   function limitChoices() {
-    const k = Number(exam.dataset.answerCount || 0);
-    if (!k) return;
-    const boxes = Array.from(document.querySelectorAll("input[name=chosen]"));
-    const chosen = boxes.filter(function (b) { return b.checked; }).length;
-    boxes.forEach(function (b) { b.disabled = !b.checked && chosen >= k; });
+    if (!k || exam.dataset.frozen) return;
+    const full = chosenCount() >= k;
+    document.querySelectorAll(".answer-form.essay").forEach(function (form) {
+      const box = form.querySelector("input[name=chosen]");
+      const locked = !box.checked && full;
+      box.disabled = locked;
+      form.querySelector("textarea").readOnly = locked;
+      form.querySelector(".choice-note").hidden = !locked;
+    });
   }
+  // Writing in an unchosen vignette while fewer than k are chosen chooses it, before the
+  // journal takes the snapshot (beforeinput comes before input).
+  document.addEventListener("beforeinput", function (e) {
+    const form = e.target.closest && e.target.closest(".answer-form.essay");
+    if (!form || e.target.tagName !== "TEXTAREA" || e.target.readOnly) return;
+    const box = form.querySelector("input[name=chosen]");
+    if (box.checked || chosenCount() >= k) return;
+    box.checked = true;
+    limitChoices();
+  });
   document.querySelectorAll(".answer-form.essay").forEach(count);
   limitChoices();
   document.addEventListener("input", function (e) { const f = e.target.closest(".essay"); if (f) count(f); });
