@@ -56,6 +56,26 @@ class Config:
     BREAK_MINUTES = int(os.environ.get("BREAK_MINUTES", "15"))
     #: days a candidate waits before retaking a failed part
     RETAKE_WAIT_DAYS = int(os.environ.get("RETAKE_WAIT_DAYS", "90"))
+    #: the address people reach the platform at; links in emails start with it
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    #: single-use links: an invitation's lifetime (days) and a password reset's (minutes)
+    INVITE_EXPIRY_DAYS = int(os.environ.get("INVITE_EXPIRY_DAYS", "7"))
+    RESET_EXPIRY_MINUTES = int(os.environ.get("RESET_EXPIRY_MINUTES", "60"))
+    #: Flask-Mail's settings under their standard names; without MAIL_SERVER every send is
+    #: recorded as failed ("not configured") and shown on the coordinator's Mail page
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "endorsement-exams@localhost")
+    #: seconds to wait for the mail server before recording the send as failed
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+    #: "smtp" sends through MAIL_SERVER; "outbox" (development only) writes .eml files to
+    #: MAIL_OUTBOX_DIR (default instance/outbox), readable on the coordinator's Outbox page
+    MAIL_BACKEND = "smtp"
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", "")
 
 
 class DevConfig(Config):
@@ -63,6 +83,9 @@ class DevConfig(Config):
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SESSION_COOKIE_SECURE = False
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # no mail server on a developer's machine: every message lands in the outbox to read
+    MAIL_BACKEND = "smtp" if os.environ.get("MAIL_SERVER") else "outbox"
 
 
 class TestConfig(Config):
@@ -72,3 +95,6 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192
     SAVE_GRACE_SECONDS = 5
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    MAIL_BACKEND = "outbox"  # tests that check delivery point this at a local SMTP server
+    MAIL_TIMEOUT = 5

@@ -128,3 +128,16 @@ def prune_login_failures(now: datetime) -> None:
     """Forget failures older than the window (called from the sweep)."""
     since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
     db.session.execute(delete(LoginFailure).where(or_(LoginFailure.at < since)))
+
+
+def unlock_account(user: User, actor: User | None, now: datetime) -> None:
+    """Clear the account's sign-in failure counters so it may sign in at once (audited)."""
+    result = db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    audit.record("user.unlocked", user, actor=actor, now=now, failures=result.rowcount or 0)
+
+
+def failure_count(user: User, now: datetime) -> int:
+    """Failed sign-ins that count against the account now."""
+    since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    stmt = select(func.count()).where(LoginFailure.email == user.email, LoginFailure.at >= since)
+    return db.session.scalar(stmt) or 0

@@ -23,6 +23,7 @@ from app.coordinator.scheduling_input import (
 )
 from app.extensions import db
 from app.grading.results import retake_from
+from app.mail import notices
 from app.models import (
     Approval,
     Attempt,
@@ -253,6 +254,8 @@ def add_seat(sitting: Sitting, data: SeatInput, actor: User, now: datetime) -> S
         track=seat.track,
         accommodations=_accommodations(seat),
     )
+    db.session.refresh(seat)  # load the sitting and candidate for the confirmation
+    notices.seat_confirmation(seat, now)
     return seat
 
 
