@@ -306,3 +306,20 @@ def test_cli_invites_by_default(app, runner, smtp, tmp_path):
     result = runner.invoke(args=["users", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert smtp.one("csv@test.example")
+
+
+def test_approvals_and_the_seat_picker_search_instead_of_listing_everyone(
+    app, coordinator, create_user_, sitting
+):
+    for n in range(60):
+        create_user_("candidate", name=f"Bulk Person {n:02d}", tracks=["IMH-SPECIALIST"])
+    create_user_("candidate", name="Quinn Rare", tracks=["IMH-SPECIALIST"])
+    approvals = coordinator.get("/coordinator/schedule/approvals").get_data(as_text=True)
+    assert "Page 1 of 3" in approvals and approvals.count("<tr>") <= 26
+    found = coordinator.get("/coordinator/schedule/approvals?q=quinn").get_data(as_text=True)
+    assert "Quinn Rare" in found and "Bulk Person" not in found
+    picker = coordinator.get(f"/coordinator/schedule/sittings/{sitting.id}").get_data(as_text=True)
+    assert "50 of 61 shown" in picker
+    narrowed = coordinator.get(f"/coordinator/schedule/sittings/{sitting.id}?q=rare")
+    assert "Quinn Rare" in narrowed.get_data(as_text=True)
+    assert "Bulk Person" not in narrowed.get_data(as_text=True)

@@ -97,9 +97,7 @@ def test_results_released_names_no_score_and_links_to_my_results(app, create_use
     coordinator_id = create_user_("coordinator").id
     with app.app_context():
         from app.grading.coordinator import release
-        from app.models import Result
-
-        from app.models import Attempt
+        from app.models import Attempt, Result
 
         attempt = db.session.scalar(select(Attempt))
         db.session.add(
