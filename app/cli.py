@@ -138,6 +138,9 @@ def demo(history: bool) -> None:
     accounts, sitting = load_demo(now_utc())
     past = load_history(now_utc()) if history else None
     db.session.commit()
+    from app.mail.delivery import deliver_committed
+
+    deliver_committed()  # the demo's notices land in the outbox at once
     if past is not None:
         click.echo(f"History: {past}")
     click.echo(f"Demo ready: {sitting.name} with {len(sitting.seats)} seats.")
