@@ -60,12 +60,25 @@ def send_invitation(user: User, actor: User | None, now: datetime) -> None:
     audit.record("user.invited", user, actor=actor, now=now)
 
 
+#: a second reset email to the same account within this span is not sent (no inbox flooding)
+RESET_INTERVAL = timedelta(minutes=1)
+
+
+def _recently_reset(user: User, now: datetime) -> bool:
+    recent = select(AccountToken.id).where(
+        AccountToken.user_id == user.id,
+        AccountToken.purpose == "reset",
+        AccountToken.created_at > now - RESET_INTERVAL,
+    )
+    return db.session.scalar(recent.limit(1)) is not None
+
+
 def request_reset(email: str, now: datetime) -> None:
     """Queue a reset link when an active account has this email; silent otherwise."""
     user = db.session.scalar(
         select(User).where(User.email == normalise_email(email)[:254], User.is_active)
     )
-    if user is None:
+    if user is None or _recently_reset(user, now):
         return
     notices.password_reset(user, issue_token(user, "reset", now), now)
     audit.record("user.password_reset_requested", user, now=now)
