@@ -4,7 +4,7 @@ A bad form re-renders with the message (422, or 409 when the state forbids it) a
 nothing; a success commits once and redirects."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from app.auth.accounts import has_password
@@ -145,6 +145,8 @@ def edit(user_id: int):
         db.session.rollback()
         return _show_page(_person(user_id), request.form, problem)
     db.session.commit()
+    if user.id == current_user.id:
+        login_user(user)  # a new email ended every session: keep this browser signed in
     flash("Saved." if changes else "Saved (name, email and role unchanged).")
     return redirect(url_for(".show", user_id=user.id))
 

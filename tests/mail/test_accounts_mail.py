@@ -333,3 +333,16 @@ def test_approvals_and_the_seat_picker_search_instead_of_listing_everyone(
     narrowed = coordinator.get(f"/coordinator/schedule/sittings/{sitting.id}?q=rare")
     assert "Quinn Rare" in narrowed.get_data(as_text=True)
     assert "Bulk Person" not in narrowed.get_data(as_text=True)
+
+
+def test_a_coordinator_changing_their_own_email_stays_signed_in(app, signed_in):
+    client, me = signed_in("coordinator", email="me@test.example")
+    page = f"{PEOPLE}/{me.id}"
+    data = {"name": me.name, "email": "me.new@test.example", "role": "coordinator"}
+    assert post_from(client, page, f"{page}/edit", data).status_code == 302
+    assert client.get(f"{PEOPLE}/").status_code == 200
+    refused = post_from(client, page, f"{page}/edit", {**data, "role": "grader"})
+    assert refused.status_code == 422 and "cannot change your own role" in refused.get_data(
+        as_text=True
+    )
+    assert post_from(client, page, f"{page}/disable").status_code == 409
