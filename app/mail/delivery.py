@@ -23,6 +23,9 @@ from app.models import MailMessage, User, now_utc
 BASE_MARK = "@@PUBLIC_URL@@"
 #: a message in "sending" longer than this belongs to a process that died: it may be claimed again
 STALE_SENDING = timedelta(minutes=10)
+#: kinds not sent from the request that queued them (a candidate's submit or autosave must not
+#: wait on SMTP): the next `notify reminders` / `notify retry` run sends them
+DEFERRED_KINDS = ("grading_open",)
 #: automatic retries stop after this many attempts (the Retry button still works)
 MAX_AUTOMATIC_ATTEMPTS = 5
 LINK_REMOVED_NOTE = "(This message carried a single-use link; its text is not kept after sending.)"
@@ -69,7 +72,8 @@ def queue(
     else:
         db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault("mail_queued", []).append(message.id)
+    if kind not in DEFERRED_KINDS:
+        db.session.info.setdefault("mail_queued", []).append(message.id)
     return message
 
 
@@ -198,14 +202,21 @@ def deliver(ids: list[int], now: datetime) -> int:
 
 
 def retry_due(now: datetime) -> tuple[int, int]:
-    """Send failed messages (under the automatic limit) and stuck ones: (tried, sent)."""
+    """Send deferred messages, failed ones (under the automatic limit) and stuck ones:
+    (tried, sent)."""
     due = select(MailMessage.id).where(
         or_(
             and_(
                 MailMessage.status == "failed",
                 MailMessage.attempts < MAX_AUTOMATIC_ATTEMPTS,
             ),
-            and_(MailMessage.status == "pending", MailMessage.created_at < now - STALE_SENDING),
+            and_(
+                MailMessage.status == "pending",
+                or_(
+                    MailMessage.kind.in_(DEFERRED_KINDS),
+                    MailMessage.created_at < now - STALE_SENDING,
+                ),
+            ),
             and_(
                 MailMessage.status == "sending", MailMessage.last_attempt_at < now - STALE_SENDING
             ),

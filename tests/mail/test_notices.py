@@ -122,17 +122,17 @@ def test_results_released_names_no_score_and_links_to_my_results(app, create_use
     assert "54" not in text and "90" not in text and "pass" not in text.lower()
 
 
-def test_graders_hear_once_per_sitting_that_responses_wait(app, create_user_, smtp):
+def test_graders_hear_once_per_sitting_that_responses_wait(app, create_user_, smtp, runner):
     factories.build_world(
         app, create_user_, [("Ann One", "one@r.example"), ("Ben Two", "two@r.example")], 2
     )
     rows = _messages(app, kind="grading_open")
     graders = [r.to_email for r in rows]
     assert len(graders) == len(set(graders)) == 3  # two graders and the lead, once each
-    with app.app_context():
-        from app.mail.delivery import deliver
-
-        deliver([r.id for r in rows], now_utc())
+    assert {r.status for r in rows} == {"pending"}  # not sent from the candidate's request
+    result = runner.invoke(args=["notify", "reminders"])
+    assert "retries: 3 of 3 sent" in result.output, result.output
+    assert sorted(m["To"] for m in smtp.messages) == sorted(graders)
     message = smtp.messages[0]
     assert link_in(message, "/grading/")
     assert "Ann One" not in text_of(message) and "one@r.example" not in text_of(message)
