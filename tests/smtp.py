@@ -18,11 +18,17 @@ class Inbox:
     def __init__(self, port: int):
         self.port = port
         self.messages: list[EmailMessage] = []
+        self.connections = 0  # EHLO greetings: one per SMTP connection
         self._controller: Controller | None = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
         return "250 Message accepted"
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.connections += 1
+        session.host_name = hostname
+        return responses
 
     def start(self) -> None:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)

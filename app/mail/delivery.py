@@ -31,8 +31,8 @@ MAX_AUTOMATIC_ATTEMPTS = 5
 LINK_REMOVED_NOTE = "(This message carried a single-use link; its text is not kept after sending.)"
 
 
-class MailNotConfigured(Exception):
-    """Production without MAIL_SERVER or PUBLIC_URL: nothing can be sent."""
+class MailNotSent(Exception):
+    """Not configured (production without MAIL_SERVER or PUBLIC_URL), or the server is down."""
 
 
 def queue(
@@ -138,28 +138,60 @@ def _message(row: MailMessage, base: str) -> Message:
     return message
 
 
-def _send_smtp(row: MailMessage) -> None:
-    config = current_app.config
-    missing = [k for k in ("MAIL_SERVER", "PUBLIC_URL") if not config.get(k)]
-    if missing:
-        raise MailNotConfigured(f"mail is not configured: set {' and '.join(missing)}")
-    state = Mail().init_mail(config, debug=False, testing=False)
-    with _TimedConnection(state) as connection:
-        connection.send(_message(row, config["PUBLIC_URL"].rstrip("/")))
+class _SmtpSender:
+    """One SMTP connection reused for a batch (a cohort's invitations), reopened after a failure."""
+
+    def __init__(self):
+        config = current_app.config
+        missing = [k for k in ("MAIL_SERVER", "PUBLIC_URL") if not config.get(k)]
+        self.problem = f"mail is not configured: set {' and '.join(missing)}" if missing else ""
+        self.base = (config.get("PUBLIC_URL") or "").rstrip("/")
+        self.connection: _TimedConnection | None = None
+
+    def send(self, row: MailMessage) -> None:
+        if self.problem:
+            raise MailNotSent(self.problem)
+        if self.connection is None:
+            state = Mail().init_mail(current_app.config, debug=False, testing=False)
+            try:
+                self.connection = _TimedConnection(state).__enter__()
+            except (smtplib.SMTPException, OSError) as problem:
+                # the server is down: the rest of the batch fails at once, not one timeout each
+                self.problem = f"{type(problem).__name__}: {problem}"
+                raise
+        try:
+            self.connection.send(_message(row, self.base))
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and connection.host is not None:
+            try:
+                connection.host.quit()
+            except (smtplib.SMTPException, OSError):
+                connection.host.close()
 
 
 def outbox_dir() -> Path:
     return Path(current_app.config["MAIL_OUTBOX_DIR"] or Path(current_app.instance_path, "outbox"))
 
 
-def _send_outbox(row: MailMessage) -> None:
-    folder = outbox_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    base = (current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
-    (folder / f"{row.id:07d}-{row.kind}.eml").write_bytes(_message(row, base).as_bytes())
+class _OutboxSender:
+    """Development: each message becomes an .eml file in the outbox folder."""
+
+    def send(self, row: MailMessage) -> None:
+        folder = outbox_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        base = (current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+        (folder / f"{row.id:07d}-{row.kind}.eml").write_bytes(_message(row, base).as_bytes())
+
+    def close(self) -> None:
+        pass
 
 
-BACKENDS = {"smtp": _send_smtp, "outbox": _send_outbox}
+BACKENDS = {"smtp": _SmtpSender, "outbox": _OutboxSender}
 
 
 def _claim(message_id: int, now: datetime) -> bool:
@@ -177,10 +209,9 @@ def _claim(message_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _send_one(row: MailMessage, now: datetime) -> bool:
-    send = BACKENDS[current_app.config["MAIL_BACKEND"]]
+def _send_one(sender, row: MailMessage, now: datetime) -> bool:
     try:
-        send(row)
+        sender.send(row)
     except Exception as problem:  # noqa: BLE001 - any SMTP/OS failure is recorded, not raised
         row.status, row.last_error = "failed", f"{type(problem).__name__}: {problem}"[:1000]
         db.session.commit()
@@ -194,10 +225,13 @@ def _send_one(row: MailMessage, now: datetime) -> bool:
 
 def deliver(ids: list[int], now: datetime) -> int:
     """Send the given messages (each committed on its own); returns how many were sent."""
-    sent = 0
-    for message_id in ids:
-        if _claim(message_id, now):
-            sent += _send_one(db.session.get(MailMessage, message_id), now)
+    sent, sender = 0, BACKENDS[current_app.config["MAIL_BACKEND"]]()
+    try:
+        for message_id in ids:
+            if _claim(message_id, now):
+                sent += _send_one(sender, db.session.get(MailMessage, message_id), now)
+    finally:
+        sender.close()
     return sent
 
 
@@ -210,13 +244,9 @@ def retry_due(now: datetime) -> tuple[int, int]:
                 MailMessage.status == "failed",
                 MailMessage.attempts < MAX_AUTOMATIC_ATTEMPTS,
             ),
-            and_(
-                MailMessage.status == "pending",
-                or_(
-                    MailMessage.kind.in_(DEFERRED_KINDS),
-                    MailMessage.created_at < now - STALE_SENDING,
-                ),
-            ),
+            # pending of any age: a request still sending it loses the claim, so nothing is
+            # sent twice, and messages a request left (deferred, or a crash) go out now
+            MailMessage.status == "pending",
             and_(
                 MailMessage.status == "sending", MailMessage.last_attempt_at < now - STALE_SENDING
             ),

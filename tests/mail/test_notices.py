@@ -205,3 +205,20 @@ def test_the_development_outbox_shows_each_message(app, coordinator, sitting, cr
     assert 'href="/coordinator/mail/outbox"' in coordinator.get("/coordinator/").get_data(
         as_text=True
     )
+
+
+def test_a_cohort_is_sent_over_one_connection_and_an_outage_fails_fast(app, runner, smtp, tmp_path):
+    path = tmp_path / "cohort.csv"
+    rows = "".join(f"p{n}@test.example,Person {n},candidate,\n" for n in range(4))
+    path.write_text("email,name,role,tracks\n" + rows)
+    smtp.connections = 0  # the fixture's own start-up check greets once
+    assert runner.invoke(args=["users", "import", str(path)]).exit_code == 0
+    assert len(smtp.messages) == 4 and smtp.connections == 1
+    smtp.stop()
+    path.write_text("email,name,role,tracks\n" + rows.replace("@", "x@"))
+    assert runner.invoke(args=["users", "import", str(path)]).exit_code == 0
+    failed = _messages(app, status="failed")
+    assert len(failed) == 4 and all(m.attempts == 1 for m in failed)
+    smtp.start()
+    assert runner.invoke(args=["notify", "retry"]).exit_code == 0
+    assert len(smtp.messages) == 8
