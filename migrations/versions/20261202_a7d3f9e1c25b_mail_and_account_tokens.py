@@ -1,6 +1,6 @@
 """mail and account tokens
 
-Revision ID: c4e1a9d2b7f3
+Revision ID: a7d3f9e1c25b
 Revises: 77b1de942803
 Create Date: 2026-12-02 02:08:31.664625
 
@@ -12,7 +12,7 @@ import app.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'c4e1a9d2b7f3'
+revision = 'a7d3f9e1c25b'
 down_revision = '77b1de942803'
 branch_labels = None
 depends_on = None
