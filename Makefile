@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` (demo on the embedded SQLite) and `make test`.
+# The two commands of the README: `make run` (the development config and demo data in
+# instance/demo.sqlite, never the production database) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -23,6 +24,10 @@ $(HTMX): node_modules/htmx.org/dist/htmx.min.js
 
 setup: $(BIN)/activate $(HTMX)
 
+run: export ENDORSEMENT_ENV = development
+# The demo association keeps its calendar in Denver: forms and pages in MST/MDT (override with
+# TIME_ZONE=... make run).
+run: export TIME_ZONE ?= America/Denver
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) demo --history
@@ -41,4 +46,4 @@ bench: setup
 	$(BIN)/python bench/autosave.py
 
 clean:
-	rm -rf $(VENV) node_modules app/static/vendor instance/*.sqlite*
+	rm -rf $(VENV) node_modules app/static/vendor instance/demo.sqlite*  # never the production file

@@ -5,19 +5,28 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import DevConfig
+from app.config import ProductionConfig, config_from_environment
 
 
 def create_app(config: type | dict | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, CLI, headers, error pages."""
+    """Build the app: configuration, extensions, blueprints, CLI, headers, error pages.
+
+    No argument (wsgi:app, the flask CLI): the configuration ENDORSEMENT_ENV names, production
+    when unset. A dict or class (tests, benchmarks) is laid over the production defaults."""
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(DevConfig)
-    if isinstance(config, dict):
-        app.config.update(config)
-    elif config is not None:
-        app.config.from_object(config)
+    if config is None:
+        app.config.from_object(config_from_environment())
+    else:
+        app.config.from_object(ProductionConfig)
+        if isinstance(config, dict):
+            app.config.update(config)
+        else:
+            app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY before starting the app.")
+        raise RuntimeError(
+            "SECRET_KEY is not set: export SECRET_KEY (a long random value) to start the app."
+        )
+    _check_time_zone(app)
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -37,6 +46,16 @@ def create_app(config: type | dict | None = None) -> Flask:
     cli.register(app)
     mail_delivery.register(app)
     return app
+
+
+def _check_time_zone(app: Flask) -> None:
+    # A misspelt zone would otherwise surface as a 500 on the first page that shows a time.
+    from app.localtime import LocalTimeError, zone_named
+
+    try:
+        zone_named(app.config.get("TIME_ZONE") or "")
+    except LocalTimeError as error:
+        raise RuntimeError(str(error)) from None
 
 
 def _init_extensions(app: Flask) -> None:

@@ -11,8 +11,8 @@ from app.analysis.commands import report
 from app.extensions import db
 
 bank_cli = AppGroup("bank", help="Validate, import and export the question bank.")
-users_cli = AppGroup("users", help="Create accounts.")
-audit_cli = AppGroup("audit", help="Check the audit log.")
+users_cli = AppGroup("users", help="Create accounts and unlock them.")
+audit_cli = AppGroup("audit", help="Check the audit log and anchor its head.")
 sittings_cli = AppGroup("sittings", help="Jobs for sittings and attempts.")
 notify_cli = AppGroup("notify", help="Email jobs: reminders and retries.")
 
@@ -128,12 +128,23 @@ def users_import(csv_file, with_passwords: bool) -> None:
 @click.option(
     "--history", is_flag=True, help="Also simulate past windows of Part One results (analytics)."
 )
+@click.option(
+    "--force", is_flag=True, help="Load the demo even into a database with real accounts."
+)
 @with_appcontext
-def demo(history: bool) -> None:
+def demo(history: bool, force: bool) -> None:
     """Create the demo accounts, sample bank and a sitting starting now (idempotent)."""
-    from app.demo import DEMO_PASSWORD, load_demo
+    from app.demo import DEMO_PASSWORD, load_demo, real_accounts
     from app.demo_history import load_history
     from app.models import now_utc
+
+    # Demo accounts share a published password: in a real database they would be a way in.
+    if (real := real_accounts()) and not force:
+        raise click.ClickException(
+            f"this database has accounts that are not demo accounts ({', '.join(real)}): "
+            "the demo (published password) is not loaded into it. Use `make run` "
+            "(instance/demo.sqlite) for the demo, or pass --force."
+        )
 
     accounts, sitting = load_demo(now_utc())
     past = load_history(now_utc()) if history else None
@@ -151,25 +162,74 @@ def demo(history: bool) -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.File("r"),
+    help="An anchor file from `audit anchor`: also fail if the chain no longer reaches it.",
+)
+def audit_verify(anchor_file) -> None:
     """Check the audit log's hash chain; exit 1 naming every edited or removed row."""
-    from app.audit import verify_chain
+    from app.audit import Anchor, verify_chain
 
-    problems = verify_chain()
+    anchor = None
+    if anchor_file is not None:
+        try:
+            anchor = Anchor.from_json(anchor_file.read())
+        except ValueError as problem:
+            raise click.ClickException(f"{anchor_file.name}: {problem}") from None
+    problems = verify_chain(anchor)
     for p in problems:
         click.echo(p, err=True)
     if problems:
         raise click.ClickException(f"the audit log has {len(problems)} problem(s)")
-    click.echo("The audit log is intact.")
+    reach = f" and reaches the anchor (event {anchor.id})" if anchor else ""
+    click.echo(f"The audit log is intact{reach}.")
+
+
+@audit_cli.command("anchor")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+def audit_anchor(out: Path) -> None:
+    """Write the chain's head (last id and hash) to OUT; keep it off this machine."""
+    from app.audit import chain_head, verify_chain
+
+    problems = verify_chain()
+    if problems:
+        raise click.ClickException(
+            f"the audit log has {len(problems)} problem(s) (see `audit verify`): no anchor written"
+        )
+    if out.exists():
+        raise click.ClickException(f"{out} already exists: an anchor never overwrites a file.")
+    head = chain_head()
+    out.write_text(head.to_json() + "\n")
+    click.echo(f"Anchored the audit log at event {head.id} in {out}.")
+    click.echo("Keep it off this machine; check later with `audit verify --anchor FILE`.")
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+def users_unlock(email: str) -> None:
+    """Clear an account's failed sign-ins (every address), so its owner can sign in now."""
+    from app.auth.services import find_user, unlock_account
+    from app.models import now_utc
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"there is no account with email {email}")
+    unlock_account(user, None, now_utc())
+    db.session.commit()
+    click.echo(f"Unlocked {user.email}: its failed sign-ins are cleared.")
 
 
 @sittings_cli.command("sweep")
 def sittings_sweep() -> None:
     """Finalise attempts past their deadline that no browser submitted (safe to run any time)."""
+    from app.auth.services import prune_login_failures
     from app.exam.services import sweep
     from app.models import now_utc
 
     count = sweep(now_utc())
+    prune_login_failures(now_utc())
     db.session.commit()
     click.echo(f"Finalised {count} expired attempt(s).")
 
@@ -216,6 +276,15 @@ def backup(out: Path) -> None:
     tables = ("user", "attempt", "answer", "audit_event")
     rows = ", ".join(f"{counts.get(t, 0)} {t}" for t in tables)
     click.echo(f"Backed up {source} to {out}: integrity ok, {len(counts)} tables ({rows}).")
+    _print_anchor()
+
+
+def _print_anchor() -> None:
+    # The head, printed with every backup, is the anchor for `audit verify --anchor`: kept off
+    # the machine, it shows newest rows removed later (which leave a shorter, whole chain).
+    from app.audit import chain_head
+
+    click.echo(f"Audit anchor (save off this machine): {chain_head().to_json()}")
 
 
 def register(app: Flask) -> None:

@@ -1,4 +1,6 @@
-"""Configuration: the embedded SQLite default, PostgreSQL through DATABASE_URL."""
+"""Configuration: production by default; development only when ENDORSEMENT_ENV asks for it.
+
+The embedded SQLite file is the default database, PostgreSQL comes through DATABASE_URL."""
 
 import os
 from pathlib import Path
@@ -6,24 +8,29 @@ from pathlib import Path
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
-def _database_url() -> str:
+def _database_url(default_file: str = "endorsement.sqlite") -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres://"):  # the scheme many hosts hand out; SQLAlchemy wants its own
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return url or f"sqlite:///{INSTANCE / 'endorsement.sqlite'}"
+    return url or f"sqlite:///{INSTANCE / default_file}"
 
 
 class Config:
+    """What every configuration shares; production and development differ only below."""
+
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    #: a separate key for the audit chain's HMAC: with it, database access alone cannot rewrite
+    #: the chain (keep it out of the database's backups and off the database host if you can)
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Tokens must outlive a 90-minute part plus accommodations: bound to the session, no expiry.
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 12 * 3600
@@ -45,9 +52,21 @@ class Config:
     #: Stored hashes are upgraded at the next sign-in when these change.
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "2"))
     ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "19456"))
-    #: login attempts allowed per account and per address within LOGIN_WINDOW_SECONDS
-    LOGIN_MAX_ATTEMPTS = int(os.environ.get("LOGIN_MAX_ATTEMPTS", "10"))
-    LOGIN_WINDOW_SECONDS = 900
+    #: failed sign-ins of one account from one address before it must wait; the wait starts at
+    #: LOGIN_FIRST_WAIT_SECONDS and doubles with each further failure up to LOGIN_MAX_WAIT_SECONDS.
+    #: Failures from one address never make the owner wait at another (OWASP).
+    LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
+    LOGIN_FIRST_WAIT_SECONDS = int(os.environ.get("LOGIN_FIRST_WAIT_SECONDS", "60"))
+    LOGIN_MAX_WAIT_SECONDS = int(os.environ.get("LOGIN_MAX_WAIT_SECONDS", "900"))
+    #: how long a failure counts toward an account's waits at one address (a success clears it)
+    LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", str(24 * 3600)))
+    #: credential stuffing: distinct accounts that may fail from one address within
+    #: LOGIN_ADDRESS_WINDOW_SECONDS; high enough for an exam room behind one public address
+    LOGIN_ADDRESS_ACCOUNTS = int(os.environ.get("LOGIN_ADDRESS_ACCOUNTS", "50"))
+    LOGIN_ADDRESS_WINDOW_SECONDS = int(os.environ.get("LOGIN_ADDRESS_WINDOW_SECONDS", "900"))
+    #: the largest request body accepted (413 otherwise, before the body is read): an essay at
+    #: its 60,000-character limit is at most ~0.7 MB form-encoded; uploads need more headroom
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))
     #: groups smaller than this are suppressed in pass-rate reports
     REPORT_MIN_GROUP = int(os.environ.get("REPORT_MIN_GROUP", "5"))
     #: exam windows close on these application deadlines (month, day)
@@ -56,6 +75,9 @@ class Config:
     BREAK_MINUTES = int(os.environ.get("BREAK_MINUTES", "15"))
     #: days a candidate waits before retaking a failed part
     RETAKE_WAIT_DAYS = int(os.environ.get("RETAKE_WAIT_DAYS", "90"))
+    #: the association's time zone (IANA name): every form takes and every page, CSV and email
+    #: shows local time in it; the database keeps UTC
+    TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
     #: the address people reach the platform at; links in emails start with it
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     #: single-use links: an invitation's lifetime (days) and a password reset's (minutes)
@@ -78,14 +100,40 @@ class Config:
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", "")
 
 
-class DevConfig(Config):
-    """`make run` on one machine over plain http://127.0.0.1."""
+class ProductionConfig(Config):
+    """The default: what `wsgi:app` and `flask --app wsgi` load unless told otherwise.
+
+    No fallbacks: create_app refuses to start without SECRET_KEY, cookies are Secure unless
+    SESSION_COOKIE_SECURE=0 says otherwise (plain http on loopback only)."""
+
+    DEBUG = False
+    TESTING = False
+
+
+class DevelopmentConfig(Config):
+    """`make run` (ENDORSEMENT_ENV=development) on one machine over plain http://127.0.0.1,
+    with its own database file so the demo's published password never reaches the real one."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SESSION_COOKIE_SECURE = False
+    SQLALCHEMY_DATABASE_URI = _database_url("demo.sqlite")
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     # no mail server on a developer's machine: every message lands in the outbox to read
     MAIL_BACKEND = "smtp" if os.environ.get("MAIL_SERVER") else "outbox"
+
+
+#: ENDORSEMENT_ENV values; unset means production
+ENVIRONMENTS = {"production": ProductionConfig, "development": DevelopmentConfig}
+
+
+def config_from_environment() -> type[Config]:
+    """The configuration ENDORSEMENT_ENV names (production when unset); refuses unknown names."""
+    name = os.environ.get("ENDORSEMENT_ENV", "production").strip().lower() or "production"
+    if name not in ENVIRONMENTS:
+        raise RuntimeError(
+            f"ENDORSEMENT_ENV={name!r} is unknown: use production or development (or unset)."
+        )
+    return ENVIRONMENTS[name]
 
 
 class TestConfig(Config):

@@ -14,6 +14,7 @@ from app.codes import TRACKS
 from app.coordinator.windows import window_bounds, window_name
 from app.demo_grading import EARLIER_CANDIDATES, ensure_graded_examples
 from app.extensions import db
+from app.localtime import to_local
 from app.models import ExamWindow, Form, Seat, Sitting, SittingForm, User
 
 DEMO_PASSWORD = "endorse-demo"  # noqa: S105 - published demo password, printed by the command
@@ -65,6 +66,22 @@ def demo_accounts() -> list[DemoAccount]:
     return staff + candidates
 
 
+#: every demo account's email ends so; any other account means a real database
+DEMO_DOMAIN = "@demo.example"
+
+
+def real_accounts() -> list[str]:
+    """Emails of accounts that are not demo accounts (at most three, for the message)."""
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.email.not_like(f"%{DEMO_DOMAIN}"))
+            .order_by(User.id)
+            .limit(3)
+        )
+    )
+
+
 def _ensure_user(account: DemoAccount) -> User:
     user = db.session.scalar(select(User).where(User.email == account.email))
     if user is None:
@@ -76,7 +93,7 @@ def _ensure_user(account: DemoAccount) -> User:
 
 
 def _ensure_window(now: datetime) -> ExamWindow:
-    opens, closes = window_bounds(now.date(), current_app.config["WINDOW_DEADLINES"])
+    opens, closes = window_bounds(to_local(now).date(), current_app.config["WINDOW_DEADLINES"])
     window = db.session.scalar(select(ExamWindow).where(ExamWindow.opens_on == opens))
     if window is None:
         window = ExamWindow(name=window_name(opens, closes), opens_on=opens, closes_on=closes)
@@ -90,7 +107,7 @@ def _latest_codes() -> list[str]:
 
 
 def _ensure_live_sitting(now: datetime, proctor: User, candidates: list[User]) -> Sitting:
-    name = f"Demo sitting {now:%Y-%m-%d}"
+    name = f"Demo sitting {to_local(now):%Y-%m-%d}"
     sitting = db.session.scalar(select(Sitting).where(Sitting.name == name))
     if sitting is None:
         codes, window = _latest_codes(), _ensure_window(now)

@@ -13,7 +13,7 @@ synthetic candidate shares one password hash (the demo password), so it runs in 
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from flask import current_app
@@ -26,6 +26,7 @@ from app.coordinator.windows import window_bounds, window_name
 from app.demo import DEMO_PASSWORD
 from app.exam import scoring
 from app.extensions import db
+from app.localtime import association_zone, parse_local, to_local
 from app.models import (
     Answer,
     Approval,
@@ -101,11 +102,13 @@ def load_history(now: datetime, seed: int = SEED) -> HistorySummary:
     user_ids = _ensure_candidates(pool, summary)
     sat_before: dict[int, int] = {}  # pool position -> attempts in earlier windows
     retakers: list[int] = []
-    for position, (opens_on, closes_on) in enumerate(_past_windows(now.date())):
+    zone = association_zone()
+    for position, (opens_on, closes_on) in enumerate(_past_windows(to_local(now).date())):
         # every window is simulated, present or not, so the random stream never depends on
         # what an earlier run already stored
         cohort = _first_timers(position) + retakers
-        starts_at = datetime.combine(opens_on + (closes_on - opens_on) / 2, time(14), UTC)
+        # 09:00 local on the window's middle day, whatever the association's zone
+        starts_at = parse_local(opens_on + (closes_on - opens_on) / 2, time(9), zone)
         sitting = _simulate(pool, cohort, sat_before, forms, rng, starts_at)
         failed = [m for m in cohort if not sitting.scores[m].passed]
         retakers = [m for m in failed if rng.random() < RETAKE_SHARE]

@@ -1,8 +1,8 @@
 """Error pages: a clear message, the right status, a fragment for htmx, never a stack trace."""
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from app.extensions import db, htmx
 
@@ -39,6 +39,19 @@ def _csrf_error(error: CSRFError):
     )
 
 
+def _too_large(error: RequestEntityTooLarge):
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = f" (the limit is {limit / 1024 / 1024:.0f} MB)" if limit >= 1024 * 1024 else ""
+    if htmx:
+        message = f"Too large to send{size}; nothing was saved."
+    else:
+        message = (
+            f"What was sent is larger than this site accepts{size}, so it was not read and "
+            "nothing was saved. Go back, shorten it or send it in parts, and try again."
+        )
+    return render_error(413, message)
+
+
 def _server_error(error: Exception):
     db.session.rollback()  # nothing half-done may be committed by a later request
     return render_error(500, "The server could not finish this request. Nothing was changed.")
@@ -47,6 +60,7 @@ def _server_error(error: Exception):
 def register(app: Flask) -> None:
     """Install the handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(Exception, _server_error)

@@ -1,6 +1,7 @@
-"""Security headers on every response; input no handler may see (NUL, oversized URL ids)."""
+"""Security headers on every response; input no handler may see (NUL, oversized URL ids,
+bodies over MAX_CONTENT_LENGTH)."""
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.routing import IntegerConverter, ValidationError
 
 #: PostgreSQL's integer, the type of every id column
@@ -78,7 +79,24 @@ def _refuse_nul() -> None:
                 )
 
 
+def _refuse_oversized_body() -> None:
+    # A declared length over the limit is refused before a byte of the body is read, and before
+    # CSRF or any view touches the form.
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return
+    if (request.content_length or 0) > limit:
+        abort(413)
+    # No length given (chunked): Werkzeug reads at most `limit` bytes and then stops without
+    # an error, which would parse a silently cut form. Read it here (kept for the form parser)
+    # and refuse a body that reaches the limit.
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and chunked and len(request.get_data(cache=True)) >= limit:
+        abort(413)
+
+
 def register(app: Flask) -> None:
-    """Install the header hook and the input guard."""
+    """Install the header hook and the input guards (the body size first of all)."""
     app.after_request(_set_headers)
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized_body)
     app.before_request(_refuse_nul)

@@ -1,10 +1,11 @@
 """Account services: authenticate with rate limiting, change passwords, end sessions."""
 
+import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from app import audit
 from app.auth.passwords import (
@@ -34,14 +35,6 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _recent_failures(email: str, address: str, now: datetime) -> tuple[int, int]:
-    since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    recent = select(func.count()).where(LoginFailure.at >= since)
-    by_account = db.session.scalar(recent.where(LoginFailure.email == email))
-    by_address = db.session.scalar(recent.where(LoginFailure.address == address))
-    return by_account or 0, by_address or 0
-
-
 @dataclass(frozen=True)
 class LoginCandidate:
     """What a sign-in needs from the database, read before the (slow) password check."""
@@ -53,18 +46,72 @@ class LoginCandidate:
 
 #: the email column's length: no account's address is longer, and a failure must still be stored
 EMAIL_MAX = 254
+#: the address column's length (an IPv6 address with a zone fits)
+ADDRESS_MAX = 64
+
+
+def _aware(value: datetime) -> datetime:
+    # an aggregate over the column may come back naive from SQLite; it is UTC either way
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _wait_text(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def account_wait(email: str, address: str, now: datetime) -> float:
+    """Seconds this account must wait at this address: none for the first LOGIN_FREE_FAILURES
+    failures, then LOGIN_FIRST_WAIT_SECONDS after the last one, doubling with each failure."""
+    config = current_app.config
+    since = now - timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
+    count, last = db.session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(
+            LoginFailure.email == email, LoginFailure.address == address, LoginFailure.at >= since
+        )
+    ).one()
+    extra = count - config["LOGIN_FREE_FAILURES"]
+    if extra < 0:
+        return 0.0
+    wait = config["LOGIN_FIRST_WAIT_SECONDS"] * 2 ** min(extra, 30)
+    wait = min(wait, config["LOGIN_MAX_WAIT_SECONDS"])
+    return max(0.0, (_aware(last) + timedelta(seconds=wait) - now).total_seconds())
+
+
+def address_wait(address: str, now: datetime) -> float:
+    """Seconds this address must wait after failing on LOGIN_ADDRESS_ACCOUNTS distinct accounts
+    within LOGIN_ADDRESS_WINDOW_SECONDS (credential stuffing): until the count drops below."""
+    config = current_app.config
+    window = timedelta(seconds=config["LOGIN_ADDRESS_WINDOW_SECONDS"])
+    latest = func.max(LoginFailure.at)
+    # each account's latest failure, newest first: the limit-th one leaves the window last
+    boundary = db.session.scalar(
+        select(latest)
+        .where(LoginFailure.address == address, LoginFailure.at >= now - window)
+        .group_by(LoginFailure.email)
+        .order_by(latest.desc())
+        .offset(config["LOGIN_ADDRESS_ACCOUNTS"] - 1)
+        .limit(1)
+    )
+    if boundary is None:
+        return 0.0
+    return max(0.0, (_aware(boundary) + window - now).total_seconds())
 
 
 def find_login(email: str, address: str, now: datetime) -> LoginCandidate:
-    """Read the account and the recent failures; LoginRefused (429) when over the limit."""
+    """Read the account and its waits; LoginRefused (429) saying how long while one runs."""
     email = normalise_email(email)[:EMAIL_MAX]
-    limit = current_app.config["LOGIN_MAX_ATTEMPTS"]
-    by_account, by_address = _recent_failures(email, address, now)
-    # An address may try several accounts (a shared exam room), so it gets a larger budget.
-    if by_account >= limit or by_address >= limit * 5:
+    address = address[:ADDRESS_MAX]
+    if wait := account_wait(email, address, now):
         raise LoginRefused(
-            "Too many failed sign-ins. Wait 15 minutes or ask the coordinator to reset your "
-            "password.",
+            f"Too many failed sign-ins for this account from here. Wait {_wait_text(wait)} and "
+            "try again, or ask the coordinator to unlock your account.",
+            status=429,
+        )
+    if wait := address_wait(address, now):
+        raise LoginRefused(
+            "Too many failed sign-ins on different accounts from this network. Wait "
+            f"{_wait_text(wait)} and try again, or ask the coordinator.",
             status=429,
         )
     row = db.session.execute(
@@ -74,14 +121,21 @@ def find_login(email: str, address: str, now: datetime) -> LoginCandidate:
 
 
 def complete_login(candidate: LoginCandidate, password: str, address: str, now: datetime) -> User:
-    """Check the password, then record the failure or clear the failures (flushes only)."""
+    """Check the password, then record the failure or clear this address's failures of the
+    account (flushes only)."""
+    address = address[:ADDRESS_MAX]
     if candidate.password_hash is None:
         dummy_check(password)
     elif check_password(candidate.password_hash, password):
         user = db.session.get(User, candidate.user_id)
         if needs_rehash(user.password_hash):  # cost settings changed since it was stored
             user.password_hash = hash_password(password)
-        db.session.execute(delete(LoginFailure).where(LoginFailure.email == candidate.email))
+        # Only this pair: the owner's success must not reset a guesser's wait elsewhere.
+        db.session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.email == candidate.email, LoginFailure.address == address
+            )
+        )
         return user
     db.session.add(LoginFailure(email=candidate.email, address=address, at=now))
     db.session.flush()
@@ -125,19 +179,26 @@ def load_user(session_id: str) -> User | None:
 
 
 def prune_login_failures(now: datetime) -> None:
-    """Forget failures older than the window (called from the sweep)."""
-    since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    db.session.execute(delete(LoginFailure).where(or_(LoginFailure.at < since)))
+    """Forget failures that no longer count toward any wait (called from the sweep)."""
+    config = current_app.config
+    keep = max(config["LOGIN_WINDOW_SECONDS"], config["LOGIN_ADDRESS_WINDOW_SECONDS"])
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(seconds=keep)))
+
+
+def find_user(email: str) -> User | None:
+    """The account with this email (any case), active or not."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def unlock_account(user: User, actor: User | None, now: datetime) -> None:
-    """Clear the account's sign-in failure counters so it may sign in at once (audited)."""
-    result = db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
-    audit.record("user.unlocked", user, actor=actor, now=now, failures=result.rowcount or 0)
+    """Clear the account's failed sign-ins from every address (audited), so its owner can sign
+    in at once; a coordinator's unlock and a password reset call this."""
+    cleared = db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    audit.record("user.unlocked", user, actor=actor, now=now, failures_cleared=cleared.rowcount)
 
 
 def failure_count(user: User, now: datetime) -> int:
-    """Failed sign-ins that count against the account now."""
+    """Failed sign-ins of the account (any address) that still count toward a wait."""
     since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
     stmt = select(func.count()).where(LoginFailure.email == user.email, LoginFailure.at >= since)
     return db.session.scalar(stmt) or 0

@@ -5,6 +5,7 @@ the same filters as the page (passed along in the query string). Read-only: noth
 """
 
 import io
+from datetime import datetime
 
 import pandas as pd
 from flask import Blueprint, Response, render_template, request
@@ -16,6 +17,7 @@ from app.coordinator import analytics_charts as charts
 from app.coordinator import analytics_services as services
 from app.coordinator.analytics_services import AnalyticsError
 from app.errors import render_error
+from app.localtime import local_iso
 from app.models import now_utc
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
@@ -240,7 +242,7 @@ def _svg(body: bytes) -> Response:
 
 def _download(table: pd.DataFrame, fmt: str, name: str) -> Response:
     """A table as a CSV or XLSX attachment (cells that would be formulas are quoted)."""
-    table = _inert(table)
+    table = _inert(_local_times(table))
     stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name)
     if fmt == "csv":
         body = table.to_csv(index=False, float_format="%.4f").encode("utf-8")
@@ -254,6 +256,26 @@ def _download(table: pd.DataFrame, fmt: str, name: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _local_times(table: pd.DataFrame) -> pd.DataFrame:
+    """Datetime columns as ISO 8601 wall time in the association's zone with its offset, so a
+    spreadsheet shows local time and still names the instant (the database keeps UTC)."""
+    table = table.copy()
+    for column in table.columns:
+        values = table[column]
+        if not (pd.api.types.is_datetime64_any_dtype(values) or values.dtype == object):
+            continue
+        values = values.astype(object)
+        if values.map(lambda v: isinstance(v, datetime)).any():
+            table[column] = values.map(_local_cell)
+    return table
+
+
+def _local_cell(value):
+    if value is pd.NaT:
+        return None
+    return local_iso(value) if isinstance(value, datetime) else value
 
 
 def _inert(table: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from app.coordinator import scheduling_services as services
 from app.coordinator.scheduling_input import Problem
 from app.coordinator.windows import window_bounds, window_name
 from app.extensions import db
+from app.localtime import association_zone, clock_label, local_label, to_local
 from app.models import ExamWindow, Seat, Sitting, now_utc
 
 bp = Blueprint("scheduling", __name__, template_folder="templates")
@@ -52,7 +53,8 @@ def _window_form(values, window=None, error: Problem | None = None, day=""):
 
 
 def _suggested_window(raw_day: str | None):
-    day = parse.parse_date(raw_day, "Suggest dates for") if raw_day else now_utc().date()
+    today = to_local(now_utc()).date()
+    day = parse.parse_date(raw_day, "Suggest dates for") if raw_day else today
     opens_on, closes_on = window_bounds(day, current_app.config["WINDOW_DEADLINES"])
     values = {
         "name": window_name(opens_on, closes_on),
@@ -111,14 +113,33 @@ def edit_window(window_id: int):
 
 
 def _sitting_values(sitting: Sitting) -> dict:
+    starts, ends = to_local(sitting.starts_at), to_local(sitting.ends_at)
     return {
         "name": sitting.name,
-        "date": sitting.starts_at.date().isoformat(),
-        "starts": f"{sitting.starts_at:%H:%M}",
-        "ends": f"{sitting.ends_at:%H:%M}",
+        "date": starts.date().isoformat(),
+        "starts": f"{starts:%H:%M}",
+        "ends": f"{ends:%H:%M}",
         "proctor_id": str(sitting.proctor_id or ""),
         "mode": sitting.mode,
     }
+
+
+def _saved_sitting(verb: str, sitting: Sitting, data: parse.SittingInput) -> None:
+    """The confirmation repeats the local times, says when the end is on the next day and
+    which time that happens twice (the autumn change) was taken as its first occurrence."""
+    message = (
+        f"Sitting “{sitting.name}” {verb}: {local_label(sitting.starts_at)} to "
+        f"{clock_label(sitting.ends_at)}"
+    )
+    if data.ends_next_day:
+        message += f", ending the next day ({to_local(sitting.ends_at):%Y-%m-%d})"
+    message += "."
+    for moment in data.ambiguous:
+        message += (
+            f" {moment} happens twice when daylight saving time ends; the first occurrence "
+            "(still on daylight time) was used."
+        )
+    flash(message)
 
 
 def _sitting_form(window, values, codes, sitting=None, error: Problem | None = None):
@@ -138,20 +159,20 @@ def _sitting_form(window, values, codes, sitting=None, error: Problem | None = N
 @bp.route("/windows/<int:window_id>/sittings/new", methods=["GET", "POST"])
 @role_required("coordinator")
 def create_sitting(window_id: int):
-    """A new sitting in the window: UTC date and times, proctor, mode and forms."""
+    """A new sitting in the window: local date and times, proctor, mode and forms."""
     window = _load(ExamWindow, window_id, "exam window")
     if request.method == "GET":
         values = {"date": window.opens_on.isoformat(), "mode": "scheduled"}
         return _sitting_form(window, values, [])
     try:
-        data = parse.sitting_input(request.form)
+        data = parse.sitting_input(request.form, association_zone())
         sitting = services.create_sitting(window, data, current_user, now_utc())
     except Problem as problem:
         return _sitting_form(
             window, request.form, request.form.getlist("form_codes"), None, problem
         )
     db.session.commit()
-    flash(f"Sitting “{sitting.name}” created.")
+    _saved_sitting("created", sitting, data)
     return redirect(url_for(".show_sitting", sitting_id=sitting.id))
 
 
@@ -163,14 +184,14 @@ def edit_sitting(sitting_id: int):
     if request.method == "GET":
         return _sitting_form(sitting.window, _sitting_values(sitting), sitting.form_codes, sitting)
     try:
-        data = parse.sitting_input(request.form)
+        data = parse.sitting_input(request.form, association_zone())
         services.update_sitting(sitting, data, current_user, now_utc())
     except Problem as problem:
         db.session.rollback()
         codes = request.form.getlist("form_codes")
         return _sitting_form(sitting.window, request.form, codes, sitting, problem)
     db.session.commit()
-    flash("Sitting saved.")
+    _saved_sitting("saved", sitting, data)
     return redirect(url_for(".show_sitting", sitting_id=sitting.id))
 
 

@@ -3,13 +3,15 @@
 The parsers never trust the browser's widgets: a date, time or number arrives as any text."""
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
 from app.codes import TRACKS
 from app.coordinator.windows import window_name
+from app.localtime import LocalTimeError, parse_span
 from app.security import is_whole_number
 
 MODES = ("scheduled", "on_demand")
@@ -46,6 +48,12 @@ class SittingInput:
     proctor_id: int
     mode: str
     form_codes: list[str]
+    #: the local date entered: the window holds sittings by the association's calendar
+    day: date | None = None
+    #: the end time was before the start time, so the sitting ends on the next local day
+    ends_next_day: bool = False
+    #: local times entered that happen twice (DST ends); the first occurrence was used
+    ambiguous: tuple[str, ...] = field(default=())
 
 
 @dataclass
@@ -86,14 +94,18 @@ def parse_date(raw: str | None, label: str) -> date:
 
 
 def parse_time(raw: str | None, label: str) -> time:
-    """A 24-hour HH:MM time."""
-    raw = (raw or "").strip()
+    """A 24-hour HH:MM time (H:MM and a dot separator are accepted too: 9.30 is 09:30)."""
+    raw = (raw or "").strip().replace(".", ":")
+    if len(raw) == 4 and raw[1] == ":":
+        raw = "0" + raw
     try:
         if not TIME.fullmatch(raw):
             raise ValueError(raw)
         return time.fromisoformat(raw)
     except ValueError:
-        raise Problem(f"{label} is not a time: use 24-hour HH:MM, e.g. 14:30.") from None
+        raise Problem(
+            f"{label} is not a 24-hour time: use HH:MM from 00:00 to 23:59, e.g. 16:00 for 4 pm."
+        ) from None
 
 
 def parse_id(raw: str | None, label: str) -> int:
@@ -137,12 +149,18 @@ def window_input(form: MultiDict) -> WindowInput:
     return WindowInput(name, opens_on, closes_on)
 
 
-def sitting_input(form: MultiDict) -> SittingInput:
-    """A sitting's name, UTC date and times, proctor, mode and offered form codes."""
+def sitting_input(form: MultiDict, zone: ZoneInfo) -> SittingInput:
+    """A sitting's name, local date and times in `zone`, proctor, mode and offered form codes.
+
+    An end time before the start time is on the next day (a 16:00 to 01:00 sitting)."""
     name = text(form, "name", "Name", 120)
     day = parse_date(form.get("date"), "Date")
     starts = parse_time(form.get("starts"), "Start time")
     ends = parse_time(form.get("ends"), "End time")
+    try:
+        span = parse_span(day, starts, ends, zone)
+    except LocalTimeError as error:
+        raise Problem(str(error)) from None
     proctor_id = parse_id(form.get("proctor_id"), "proctor")
     mode = form.get("mode")
     if mode not in MODES:
@@ -150,11 +168,14 @@ def sitting_input(form: MultiDict) -> SittingInput:
     codes = sorted({c.strip() for c in form.getlist("form_codes") if c.strip()})
     return SittingInput(
         name,
-        datetime.combine(day, starts, tzinfo=UTC),
-        datetime.combine(day, ends, tzinfo=UTC),
+        span.starts_at,
+        span.ends_at,
         proctor_id,
         mode,
         codes,
+        day,
+        span.ends_next_day,
+        span.ambiguous,
     )
 
 

@@ -23,6 +23,7 @@ from app.coordinator.scheduling_input import (
 )
 from app.extensions import db
 from app.grading.results import retake_from
+from app.localtime import to_local
 from app.mail import notices
 from app.models import (
     Approval,
@@ -102,9 +103,10 @@ def _window_problems(data: WindowInput, window: ExamWindow | None) -> list[str]:
     if db.session.scalar(same_name.limit(1)) is not None:
         problems.append(f"A window named “{data.name}” already exists: choose another name.")
     for sitting in window.sittings if window is not None else []:
-        if not data.opens_on <= sitting.starts_at.date() <= data.closes_on:
+        local_day = to_local(sitting.starts_at).date()
+        if not data.opens_on <= local_day <= data.closes_on:
             problems.append(
-                f"Sitting “{sitting.name}” on {sitting.starts_at:%Y-%m-%d} would fall outside "
+                f"Sitting “{sitting.name}” on {local_day:%Y-%m-%d} would fall outside "
                 "the window: move it first."
             )
     return problems
@@ -150,7 +152,7 @@ def _sitting_problems(window: ExamWindow, data: SittingInput) -> list[str]:
     proctor = db.session.get(User, data.proctor_id)
     if proctor is None or proctor.role != "proctor" or not proctor.is_active:
         problems.append("The chosen proctor is not an active proctor account.")
-    if not window.opens_on <= data.starts_at.date() <= window.closes_on:
+    if not window.opens_on <= (data.day or to_local(data.starts_at).date()) <= window.closes_on:
         problems.append(
             f"The sitting must start within the window ({window.opens_on:%Y-%m-%d} to "
             f"{window.closes_on:%Y-%m-%d})."

@@ -1,12 +1,12 @@
 """Proctor console: sittings, the live roster, actions on seats, incident notes."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.roles import role_required
 from app.errors import render_error
-from app.exam import proctoring
+from app.exam import proctoring, sitting_report
 from app.exam.services import DeliveryError
 from app.extensions import db, htmx
 from app.models import Sitting, now_utc
@@ -44,6 +44,7 @@ def sitting(sitting_id: int):
         "proctor/sitting.html",
         sitting=s,
         rows=rows,
+        waiting=proctoring.waiting(rows),
         incidents=proctoring.incidents(s),
         categories=proctoring.INCIDENT_CATEGORIES,
         over=proctoring.sitting_is_over(s, rows, now),
@@ -58,7 +59,14 @@ def roster(sitting_id: int):
     s = proctoring.sitting_for(current_user, sitting_id)
     rows = proctoring.roster(s, now)
     over = proctoring.sitting_is_over(s, rows, now)
-    body = render_template("proctor/_roster.html", sitting=s, rows=rows, over=over)
+    body = render_template(
+        "proctor/_roster.html",
+        sitting=s,
+        rows=rows,
+        waiting=proctoring.waiting(rows),
+        categories=proctoring.INCIDENT_CATEGORIES,
+        over=over,
+    )
     return body, STOP_POLLING if over else 200
 
 
@@ -69,34 +77,81 @@ def _minutes() -> int:
     return int(value)
 
 
-@bp.post("/sitting/<int:sitting_id>/act")
-@role_required("proctor", "coordinator")
-def act_form(sitting_id: int):
-    """The console's action form: the seat comes as a field."""
-    seat = request.form.get("seat", "")
-    if not is_whole_number(seat):
-        raise DeliveryError("Choose a candidate.")
-    return act(int(seat))
+def _seat_action() -> proctoring.SeatAction:
+    form = request.form
+    return proctoring.SeatAction(
+        action=form.get("action", ""),
+        reason=form.get("reason", ""),
+        minutes=_minutes(),
+        id_checked=form.get("id_checked") == "yes",
+        id_note=form.get("id_note", ""),
+        confirmed=form.get("confirmed") == "yes",
+    )
 
 
 @bp.post("/seat/<int:seat_id>/act")
 @role_required("proctor", "coordinator")
 def act(seat_id: int):
-    """Admit, pause, resume, extend, credit lost time, force-submit or void, with a reason."""
+    """Admit (ID checked), pause, resume, extend, credit lost time, force-submit or void."""
     seat = proctoring.seat_for(current_user, seat_id)
-    message = proctoring.act_on_seat(
-        seat,
-        request.form.get("action", ""),
-        request.form.get("reason", ""),
-        _minutes(),
-        current_user,
-        now_utc(),
-    )
+    message = proctoring.act_on_seat(seat, _seat_action(), current_user, now_utc())
     db.session.commit()
     if htmx:
         return roster(seat.sitting_id)
     flash(message)
     return redirect(url_for("proctor.sitting", sitting_id=seat.sitting_id))
+
+
+@bp.get("/seat/<int:seat_id>/confirm")
+@role_required("proctor", "coordinator")
+def confirm(seat_id: int):
+    """The second step of a void or force-submit: names the candidate and what will happen."""
+    action = request.args.get("action", "")
+    if action not in proctoring.NEEDS_CONFIRMATION:
+        raise DeliveryError("Only void and force submit are confirmed on a page of their own.")
+    seat = proctoring.seat_for(current_user, seat_id)
+    row = proctoring.seat_row(seat, now_utc())
+    return render_template("proctor/confirm.html", row=row, action=action)
+
+
+@bp.post("/sitting/<int:sitting_id>/admit-all")
+@role_required("proctor", "coordinator")
+def admit_all(sitting_id: int):
+    """Admit every candidate listed as waiting, each with its own audit event."""
+    s = proctoring.sitting_for(current_user, sitting_id)
+    raw = request.form.getlist("seat")
+    if not raw or not all(is_whole_number(v) for v in raw):
+        raise DeliveryError("No waiting candidates were listed.")
+    seats = proctoring.admit_all_waiting(
+        s, [int(v) for v in raw], request.form.get("ids_checked") == "yes", current_user, now_utc()
+    )
+    db.session.commit()
+    flash(f"Admitted {len(seats)}: " + ", ".join(seat.candidate.name for seat in seats) + ".")
+    return redirect(url_for("proctor.sitting", sitting_id=sitting_id))
+
+
+@bp.get("/sitting/<int:sitting_id>/report")
+@role_required("proctor", "coordinator")
+def report(sitting_id: int):
+    """The printable sitting report: every seat's times, accommodations and incidents."""
+    s, now = proctoring.sitting_for(current_user, sitting_id), now_utc()
+    rows, general = sitting_report.sitting_report(s, now)
+    return render_template(
+        "proctor/report.html", sitting=s, rows=rows, general=general, generated_at=now
+    )
+
+
+@bp.get("/sitting/<int:sitting_id>/report.csv")
+@role_required("proctor", "coordinator")
+def report_csv(sitting_id: int):
+    """The sitting report as CSV, one line per seat."""
+    s = proctoring.sitting_for(current_user, sitting_id)
+    rows, _ = sitting_report.sitting_report(s, now_utc())
+    return Response(
+        sitting_report.report_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="sitting-{s.id}-report.csv"'},
+    )
 
 
 @bp.post("/sitting/<int:sitting_id>/incident")

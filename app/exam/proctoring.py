@@ -46,7 +46,8 @@ def seat_for(user: User, seat_id: int) -> Seat:
     return seat
 
 
-def _attempts_by_seat(seat_ids: list[int]) -> dict[int, list[Attempt]]:
+def attempts_by_seat(seat_ids: list[int]) -> dict[int, list[Attempt]]:
+    """Every attempt of these seats, grouped by seat id."""
     out: dict[int, list[Attempt]] = {}
     for attempt in db.session.scalars(select(Attempt).where(Attempt.seat_id.in_(seat_ids))):
         out.setdefault(attempt.seat_id, []).append(attempt)
@@ -82,10 +83,9 @@ def _status(seat: Seat, attempts: list[Attempt], now: datetime) -> tuple[str, At
     return ("waiting" if seat.checked_in_at else "not arrived"), None
 
 
-def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
-    """Every seat's status, answered count, time left and signs of life, in three queries."""
+def _seats(sitting: Sitting) -> list[Seat]:
     # candidates loaded with their seats: the roster shows each name, every few seconds
-    seats = list(
+    return list(
         db.session.scalars(
             select(Seat)
             .where(Seat.sitting_id == sitting.id)
@@ -93,29 +93,41 @@ def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
             .order_by(Seat.id)
         )
     )
-    attempts = _attempts_by_seat([s.id for s in seats])
+
+
+def _row(seat: Seat, attempts: list[Attempt], counts: dict[int, int], now: datetime) -> RosterRow:
+    status, attempt = _status(seat, attempts, now)
+    live = attempt is not None and not timing.is_closed(attempt, now)
+    seen = attempt.last_seen_at if attempt else None
+    since = int((now - seen).total_seconds()) if live and seen else None
+    return RosterRow(
+        seat,
+        status,
+        attempt,
+        counts.get(attempt.id, 0) if attempt else 0,
+        timing.seconds_left(attempt, now) if live else None,
+        since,
+        live and attempt.paused_at is None and since is not None and since > LOST_AFTER.seconds,
+    )
+
+
+def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
+    """Every seat's status, answered count, time left and signs of life, in three queries."""
+    seats = _seats(sitting)
+    attempts = attempts_by_seat([s.id for s in seats])
     counts = _answered_counts([a.id for group in attempts.values() for a in group])
-    rows = []
-    for seat in seats:
-        status, attempt = _status(seat, attempts.get(seat.id, []), now)
-        live = attempt is not None and not timing.is_closed(attempt, now)
-        seen = attempt.last_seen_at if attempt else None
-        since = int((now - seen).total_seconds()) if live and seen else None
-        rows.append(
-            RosterRow(
-                seat,
-                status,
-                attempt,
-                counts.get(attempt.id, 0) if attempt else 0,
-                timing.seconds_left(attempt, now) if live else None,
-                since,
-                live
-                and attempt.paused_at is None
-                and since is not None
-                and since > LOST_AFTER.seconds,
-            )
-        )
-    return rows
+    return [_row(seat, attempts.get(seat.id, []), counts, now) for seat in seats]
+
+
+def seat_row(seat: Seat, now: datetime) -> RosterRow:
+    """One seat's roster row (for the confirmation page of a void or force-submit)."""
+    attempts = attempts_by_seat([seat.id]).get(seat.id, [])
+    return _row(seat, attempts, _answered_counts([a.id for a in attempts]), now)
+
+
+def waiting(rows: list[RosterRow]) -> list[RosterRow]:
+    """The rows of candidates in the waiting room: arrived, not admitted, not voided."""
+    return [r for r in rows if r.status == "waiting"]
 
 
 def sitting_is_over(sitting: Sitting, rows: list[RosterRow], now: datetime) -> bool:
@@ -187,38 +199,110 @@ CLOCK_ACTIONS = {
 }
 
 
-def act_on_seat(
-    seat: Seat, action: str, reason: str, minutes: int, actor: User, now: datetime
-) -> str:
-    """Carry out one proctor action with its reason (audited); returns what to tell the proctor."""
-    if action not in ACTIONS:
+@dataclass(frozen=True)
+class SeatAction:
+    """What the proctor asked for on one seat, as parsed from the form."""
+
+    action: str
+    reason: str = ""
+    minutes: int = 0
+    id_checked: bool = False
+    id_note: str = ""
+    confirmed: bool = False
+
+
+#: these cannot be undone, so they arrive only from the page that names the candidate
+NEEDS_CONFIRMATION = ("void", "force_submit")
+NOTE_LIMIT = 500
+
+
+def _admit(seat: Seat, request: SeatAction, actor: User, now: datetime) -> dict:
+    if seat.voided_at is not None:
+        raise DeliveryError("This seat is voided.", 409)
+    if seat.admitted_at is not None:
+        raise DeliveryError(f"{seat.candidate.name} is already admitted.", 409)
+    if not request.id_checked:
+        raise DeliveryError("Tick 'ID checked' once you have seen the candidate's photo ID.")
+    if len(request.id_note) > NOTE_LIMIT:
+        raise DeliveryError(f"Keep the ID note under {NOTE_LIMIT} characters.")
+    seat.admitted_at = seat.id_checked_at = now
+    seat.id_check_note = request.id_note.strip()
+    return {"id_checked": True, "id_note": seat.id_check_note}
+
+
+def _void(seat: Seat, now: datetime, actor: User) -> dict:
+    if seat.voided_at is not None:
+        raise DeliveryError("This seat is already voided.", 409)
+    seat.voided_at = now
+    for part in ("MC", "VIGNETTE"):
+        attempt = services.attempt_for(seat, part)
+        if attempt is not None and attempt.submitted_at is None:
+            services.finalise(attempt, now, "void", actor=actor)
+    return {}
+
+
+def _check(request: SeatAction) -> None:
+    if request.action not in ACTIONS:
         raise DeliveryError("Unknown action.")
-    if not reason.strip():
+    if request.action != "admit" and not request.reason.strip():
         raise DeliveryError("Give a reason: it goes into the audit log.")
+    if len(request.reason) > NOTE_LIMIT:
+        raise DeliveryError(f"Keep the reason under {NOTE_LIMIT} characters.")
+    if request.action in NEEDS_CONFIRMATION and not request.confirmed:
+        raise DeliveryError(
+            "Void and force submit are confirmed on their own page: "
+            "open it from the candidate's row on the roster."
+        )
+
+
+def act_on_seat(seat: Seat, request: SeatAction, actor: User, now: datetime) -> str:
+    """Carry out one proctor action with its reason (audited); returns what to tell the proctor."""
+    _check(request)
+    action, subject = request.action, seat
     if action == "admit":
-        if seat.admitted_at is not None:
-            raise DeliveryError("Already admitted.", 409)
-        seat.admitted_at, data, subject = now, {}, seat
+        data = _admit(seat, request, actor, now)
     elif action == "void":
-        seat.voided_at, data, subject = now, {}, seat
-        for part in ("MC", "VIGNETTE"):
-            attempt = services.attempt_for(seat, part)
-            if attempt is not None and attempt.submitted_at is None:
-                services.finalise(attempt, now, "void", actor=actor)
+        data = _void(seat, now, actor)
     else:
         subject = _open_attempt(seat, now)
-        data = CLOCK_ACTIONS[action](subject, now, minutes)
+        data = CLOCK_ACTIONS[action](subject, now, request.minutes)
     db.session.flush()
+    # an admission's justification is the ID check itself; its note stands as the reason
+    reason = request.reason.strip() or (seat.id_check_note or "ID checked")
     audit.record(
-        f"proctor.{action}",
-        subject,
-        actor=actor,
-        reason=reason.strip(),
-        now=now,
-        seat=seat.id,
-        **data,
+        f"proctor.{action}", subject, actor=actor, reason=reason, now=now, seat=seat.id, **data
     )
     return f"{action.replace('_', ' ').capitalize()}: done for {seat.candidate.name}."
+
+
+def admit_all_waiting(
+    sitting: Sitting, seat_ids: list[int], ids_checked: bool, actor: User, now: datetime
+) -> list[Seat]:
+    """Admit every listed seat still waiting, each ID-checked and audited on its own."""
+    if not ids_checked:
+        raise DeliveryError(
+            "Tick the box once you have seen the photo ID of every waiting candidate."
+        )
+    rows = {r.seat.id: r for r in waiting(roster(sitting, now))}
+    # only those the proctor saw listed: someone who arrived since is admitted on their own
+    seats = [rows[i].seat for i in dict.fromkeys(seat_ids) if i in rows]
+    if not seats:
+        raise DeliveryError("Nobody listed is waiting any more.", 409)
+    request = SeatAction("admit", id_checked=True)
+    for seat in seats:
+        data = _admit(seat, request, actor, now)
+        db.session.flush()
+        audit.record(
+            "proctor.admit",
+            seat,
+            actor=actor,
+            reason="ID checked (admit all)",
+            now=now,
+            seat=seat.id,
+            admit_all=True,
+            **data,
+        )
+    return seats
 
 
 def record_incident(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app import audit
 from app.exam import scoring, timing
 from app.extensions import db
+from app.localtime import local_label
 from app.models import Answer, Attempt, Form, Result, Seat, SittingForm, User
 
 
@@ -132,7 +133,7 @@ def admit_by_code(seat: Seat, code: str, now: datetime) -> None:
     if sitting.mode != "on_demand" or not sitting.access_code:
         raise DeliveryError("This sitting is started by the proctor, not by a code.", 409)
     if now < sitting.starts_at:
-        raise DeliveryError(f"The sitting opens at {sitting.starts_at:%H:%M} UTC.", 409)
+        raise DeliveryError(f"The sitting opens at {local_label(sitting.starts_at)}.", 409)
     if not secrets.compare_digest(code.strip().upper(), sitting.access_code.upper()):
         audit.record("seat.wrong_access_code", seat, actor=seat.candidate_id, now=now)
         raise DeliveryError("That access code is not right.")

@@ -80,6 +80,10 @@ class Seat(Base):
         CheckConstraint(f"track IN ({sql_in(TRACKS)})", name="track_known"),
         CheckConstraint("time_multiplier >= 1 AND time_multiplier <= 4", name="multiplier_range"),
         CheckConstraint("extra_minutes >= 0", name="extra_minutes_nonnegative"),
+        # the ID is checked as part of admitting the seat, never on its own
+        CheckConstraint(
+            "id_checked_at IS NULL OR admitted_at IS NOT NULL", name="id_check_at_admission"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +98,11 @@ class Seat(Base):
     checked_in_at: Mapped[datetime | None]
     admitted_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
+    #: when a proctor saw the candidate's photo ID at admission (None: not checked); who did
+    #: it is the actor of the `proctor.admit` audit event written in the same step
+    id_checked_at: Mapped[datetime | None]
+    #: the proctor's optional note on the ID check (e.g. "name differs: married name")
+    id_check_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     sitting: Mapped[Sitting] = relationship(back_populates="seats")

@@ -1,7 +1,7 @@
 """mail and account tokens
 
 Revision ID: a7d3f9e1c25b
-Revises: 77b1de942803
+Revises: c4e1a9d27b3f
 Create Date: 2026-12-02 02:08:31.664625
 
 """
@@ -13,7 +13,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'a7d3f9e1c25b'
-down_revision = '77b1de942803'
+down_revision = 'c4e1a9d27b3f'
 branch_labels = None
 depends_on = None
 

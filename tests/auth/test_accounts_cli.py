@@ -113,3 +113,33 @@ def test_overlong_email_is_named_not_a_crash(app, runner):
     )
     assert result.exit_code != 0 and "longer than 254 characters" in result.output
     assert count_users(app) == 0
+
+
+def test_demo_refuses_a_database_with_real_accounts_unless_forced(app, runner, create_user_):
+    create_user_("coordinator", email="office@association.example")
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code == 1
+    assert "not demo accounts (office@association.example)" in refused.output
+    assert count_users(app) == 1  # no demo account with the published password was added
+    forced = runner.invoke(args=["demo", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert count_users(app) == 23
+
+
+def test_unlock_command_clears_an_accounts_failed_sign_ins(app, runner, create_user_):
+    from app.models import AuditEvent, LoginFailure
+
+    user = create_user_("candidate")
+    for n in range(5):  # LOGIN_FREE_FAILURES: the next try must wait
+        sign_in(app.test_client(), user.email, f"wrong-password-{n}")
+    assert sign_in(app.test_client(), user.email).status_code == 429
+    result = runner.invoke(args=["users", "unlock", user.email.upper()])
+    assert result.exit_code == 0, result.output
+    assert f"Unlocked {user.email}" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 0
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event.action == "user.unlocked" and event.data == {"failures_cleared": 5}
+    assert sign_in(app.test_client(), user.email).status_code == 302
+    missing = runner.invoke(args=["users", "unlock", "nobody@test.example"])
+    assert missing.exit_code == 1 and "no account with email nobody@test.example" in missing.output

@@ -22,18 +22,20 @@ def seconds_shown(page) -> int:
     return sum(v * 60**i for i, v in enumerate(reversed(parts)))
 
 
-def proctor_act(browser, live_server, proctor, seat_id, sitting_id, action, minutes="0"):
+def proctor_act(browser, live_server, proctor, seat_id, sitting_id, action, minutes="10"):
+    """The proctor acts from the candidate's row of the roster (Actions), reached from the menu."""
     context = browser.new_context()
     page = context.new_page()
     browser_sign_in(page, live_server, proctor.email, PASSWORD)
-    page.goto(f"{live_server}/proctor/sitting/{sitting_id}")
-    page.select_option("#act-seat", str(seat_id))
-    page.select_option("#act-action", action)
-    page.fill("#act-minutes", minutes)
-    page.fill("#act-reason", "fire alarm" if action == "pause" else "as agreed")
-    page.click("#act-form button[type=submit]")
-    page.wait_for_load_state()
-    assert "done for" in page.content()
+    page.click("nav >> text=My sittings")
+    page.click("text=Test sitting")
+    form = page.locator(f"#roster tr[data-seat='{seat_id}'] form.act-{action}")
+    page.locator(f"#roster tr[data-seat='{seat_id}'] summary").click()
+    if action == "extend":
+        form.locator("input[name=minutes]").fill(minutes)
+    form.locator("input[name=reason]").fill("fire alarm" if action == "pause" else "as agreed")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash >> text=done for")
     context.close()
 
 

@@ -27,8 +27,11 @@ def proctored(app, client, exam_seat, create_user_):
     return client, candidate, seat_id, public_id
 
 
-def act(client, seat_id, action, reason="checked with candidate", minutes=0):
+def act(client, seat_id, action, reason="checked with candidate", minutes=0, **extra):
+    """POST one action as its form would (void and force submit come from their confirm page)."""
     page = client.get("/proctor/").text
+    if action in ("void", "force_submit"):
+        extra.setdefault("confirmed", "yes")
     return client.post(
         f"/proctor/seat/{seat_id}/act",
         data={
@@ -36,6 +39,7 @@ def act(client, seat_id, action, reason="checked with candidate", minutes=0):
             "action": action,
             "reason": reason,
             "minutes": minutes,
+            **extra,
         },
     )
 
@@ -147,7 +151,7 @@ def test_admit_and_incident(app, client, exam_seat, create_user_):
         db.session.commit()
         sitting_id = sitting.id
     sign_in(client, proctor.email)
-    assert act(client, seat_id, "admit", reason="ID checked").status_code == 302
+    assert act(client, seat_id, "admit", reason="", id_checked="yes").status_code == 302
     with app.app_context():
         assert db.session.get(Seat, seat_id).admitted_at is not None
     token = csrf_from(client.get("/proctor/").text)

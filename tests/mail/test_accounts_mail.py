@@ -109,7 +109,7 @@ def test_a_reset_link_ends_other_sessions_clears_limits_and_expires_in_an_hour(
     other_browser, user = signed_in("candidate", email="rosa@test.example")
     with app.app_context():
         db.session.add_all(
-            [LoginFailure(email=user.email, address="10.0.0.9", at=now_utc()) for _ in range(10)]
+            [LoginFailure(email=user.email, address="127.0.0.1", at=now_utc()) for _ in range(10)]
         )
         db.session.commit()
     fresh = app.test_client()
@@ -176,7 +176,7 @@ def test_unlock_clears_the_sign_in_limit(app, coordinator, create_user_):
     user = create_user_("proctor")
     with app.app_context():
         db.session.add_all(
-            [LoginFailure(email=user.email, address="10.0.0.8", at=now_utc()) for _ in range(10)]
+            [LoginFailure(email=user.email, address="127.0.0.1", at=now_utc()) for _ in range(10)]
         )
         db.session.commit()
     theirs = app.test_client()

@@ -220,11 +220,11 @@ def test_proctor_action_fuzz(app, world, proctor, data):
             absent_or(st.one_of(st.just("checked with the candidate"), nasty_text))
         ),
         "minutes": data.draw(absent_or(st.one_of(st.integers(0, 300).map(str), nasty_number))),
-        "seat": data.draw(absent_or(st.one_of(st.just(seat), nasty_number))),
+        "id_checked": data.draw(absent_or(st.one_of(st.just("yes"), nasty_text))),
+        "id_note": data.draw(absent_or(nasty_text)),
     }
     form = _form(fields)
-    by_field = data.draw(st.booleans(), "seat as a field")
-    url = f"/proctor/sitting/{world.sitting_id}/act" if by_field else f"/proctor/seat/{seat}/act"
+    url = f"/proctor/seat/{seat}/act"
     before = fingerprint(app)
     response = _post(client, url, form, token)
     if response.status_code != 200:

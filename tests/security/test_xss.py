@@ -220,7 +220,7 @@ def _proctor(site, proctor, sitting_id, seat_id, payload):
     site.post(
         proctor,
         f"/proctor/seat/{seat_id}/act",
-        {"action": "admit", "reason": "id checked"},
+        {"action": "admit", "id_checked": "yes", "id_note": tagged(payload, "id-note")},
         console,
     )
     site.post(
@@ -230,7 +230,8 @@ def _proctor(site, proctor, sitting_id, seat_id, payload):
         console,
     )
     site.get(proctor, "/proctor/", ("sitting", "proctor"))
-    site.get(proctor, console, ("sitting", "candidate", "incident"))
+    site.get(proctor, console, ("sitting", "candidate", "incident", "id-note"))
+    site.get(proctor, f"{console}/report", ("sitting", "candidate", "incident", "id-note"))
     site.get(proctor, f"{console}/roster", ("candidate",), htmx=True)
 
 
