@@ -38,11 +38,13 @@ def create_app(config: type | dict | None = None) -> Flask:
     security.bound_url_integers(app)  # before the blueprints: each rule binds its converters
     _register_blueprints(app)
     from app import cli, errors, templating
+    from app.mail import delivery as mail_delivery
 
     templating.register(app)
     errors.register(app)
     security.register(app)
     cli.register(app)
+    mail_delivery.register(app)
     return app
 
 
@@ -59,7 +61,7 @@ def _check_time_zone(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from app import database
     from app.auth.services import load_user
-    from app.extensions import csrf, db, htmx, login_manager, migrate
+    from app.extensions import csrf, db, htmx, login_manager, mail, migrate
 
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
@@ -70,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     htmx.init_app(app)
     csrf.init_app(app)
+    mail.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             database.configure_sqlite(db.engine)
@@ -88,6 +91,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.exam.routes import bp as exam_bp
     from app.grading.coordinator_routes import bp as results_bp
     from app.grading.routes import bp as grading_bp
+    from app.mail.routes import bp as mail_bp
+    from app.people.routes import bp as people_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(exam_bp, url_prefix="/exam")
@@ -97,3 +102,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordinator_bp, url_prefix="/coordinator")
     app.register_blueprint(scheduling_bp, url_prefix="/coordinator/schedule")
     app.register_blueprint(analytics_bp, url_prefix="/coordinator/analytics")
+    app.register_blueprint(people_bp, url_prefix="/coordinator/people")
+    app.register_blueprint(mail_bp, url_prefix="/coordinator/mail")

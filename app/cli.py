@@ -14,6 +14,7 @@ bank_cli = AppGroup("bank", help="Validate, import and export the question bank.
 users_cli = AppGroup("users", help="Create accounts and unlock them.")
 audit_cli = AppGroup("audit", help="Check the audit log and anchor its head.")
 sittings_cli = AppGroup("sittings", help="Jobs for sittings and attempts.")
+notify_cli = AppGroup("notify", help="Email jobs: reminders and retries.")
 
 
 def _print_problems(problems) -> None:
@@ -69,32 +70,60 @@ def bank_export(out_dir: Path) -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True)
 @click.option("--track", "tracks", multiple=True, help="A track a candidate is approved for.")
-def users_create(email: str, name: str, role: str, tracks: tuple[str, ...]) -> None:
-    """Create one account; the password is read from a prompt (or stdin), never an argument."""
+@click.option(
+    "--with-password",
+    is_flag=True,
+    help="Prompt for a password (or read it from stdin) instead of emailing an invitation.",
+)
+def users_create(
+    email: str, name: str, role: str, tracks: tuple[str, ...], with_password: bool
+) -> None:
+    """Create one account and email an invitation to choose a password."""
     from app.auth.accounts import NewAccount, create_user
+    from app.auth.tokens import send_invitation
+    from app.mail.delivery import deliver_committed
+    from app.models import now_utc
 
-    password = click.prompt("Password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
+    password = None
+    if with_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
     try:
         user = create_user(NewAccount(email, name, role, password, tracks))
     except ValueError as problem:
         raise click.ClickException(str(problem)) from None
+    if not with_password:
+        send_invitation(user, None, now_utc())
     db.session.commit()
-    click.echo(f"Created {user.role} {user.email}")
+    deliver_committed()
+    click.echo(f"Created {user.role} {user.email}" + ("" if with_password else ", invited"))
 
 
 @users_cli.command("import")
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
-def users_import(csv_file) -> None:
-    """Create every account of a CSV (email,name,role,tracks,password) or none."""
+@click.option(
+    "--with-passwords",
+    is_flag=True,
+    help="The CSV has a password column; no invitations are sent (set-ups without mail).",
+)
+def users_import(csv_file, with_passwords: bool) -> None:
+    """Create every account of a CSV (email,name,role,tracks) or none, and invite each."""
     from app.auth.accounts import import_accounts
+    from app.auth.tokens import send_invitation
+    from app.mail.delivery import deliver_committed
+    from app.models import now_utc
 
     try:
-        users = import_accounts(csv_file.read())
+        users = import_accounts(csv_file.read(), with_passwords=with_passwords)
     except ValueError as problems:
         click.echo(f"{csv_file.name}:\n{problems}", err=True)
         raise click.ClickException("nothing was imported") from None
+    if not with_passwords:
+        for user in users:
+            send_invitation(user, None, now_utc())
     db.session.commit()
-    click.echo(f"Created {len(users)} account(s) from {csv_file.name}")
+    deliver_committed()
+    invited = "" if with_passwords else ", each invited by email"
+    click.echo(f"Created {len(users)} account(s) from {csv_file.name}{invited}")
 
 
 @click.command("demo")
@@ -122,6 +151,10 @@ def demo(history: bool, force: bool) -> None:
     accounts, sitting = load_demo(now_utc())
     past = load_history(now_utc()) if history else None
     db.session.commit()
+    from app.mail.delivery import deliver_committed, retry_due
+
+    deliver_committed()  # the demo's notices land in the outbox at once,
+    retry_due(now_utc())  # the graders' ones too (normally sent by the next notify run)
     if past is not None:
         click.echo(f"History: {past}")
     click.echo(f"Demo ready: {sitting.name} with {len(sitting.seats)} seats.")
@@ -203,6 +236,33 @@ def sittings_sweep() -> None:
     click.echo(f"Finalised {count} expired attempt(s).")
 
 
+@notify_cli.command("reminders")
+def notify_reminders() -> None:
+    """Email the day-before reminders, then retry failed mail (idempotent; run from cron)."""
+    from app.mail.delivery import deliver_committed, retry_due
+    from app.mail.jobs import queue_reminders
+    from app.models import now_utc
+
+    now = now_utc()
+    queued = queue_reminders(now)
+    db.session.commit()
+    sent = deliver_committed(now)
+    tried, retried = retry_due(now)
+    click.echo(f"Reminders: {queued} queued, {sent} sent; retries: {retried} of {tried} sent.")
+
+
+@notify_cli.command("retry")
+def notify_retry() -> None:
+    """Send again every email whose sending failed (safe to run any time)."""
+    from app.mail.delivery import retry_due
+    from app.models import now_utc
+
+    tried, sent = retry_due(now_utc())
+    click.echo(f"Retried {tried} message(s): {sent} sent, {tried - sent} still failing.")
+    if tried > sent:
+        raise click.ClickException("some messages could not be sent; see the Mail page")
+
+
 @click.command("backup")
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 @with_appcontext
@@ -231,6 +291,6 @@ def _print_anchor() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
-    for command in (bank_cli, users_cli, audit_cli, sittings_cli, demo, report):
+    for command in (bank_cli, users_cli, audit_cli, sittings_cli, notify_cli, demo, report):
         app.cli.add_command(command)
     app.cli.add_command(backup)

@@ -80,6 +80,26 @@ class Config:
     #: the association's time zone (IANA name): every form takes and every page, CSV and email
     #: shows local time in it; the database keeps UTC
     TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+    #: the address people reach the platform at; links in emails start with it
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    #: single-use links: an invitation's lifetime (days) and a password reset's (minutes)
+    INVITE_EXPIRY_DAYS = int(os.environ.get("INVITE_EXPIRY_DAYS", "7"))
+    RESET_EXPIRY_MINUTES = int(os.environ.get("RESET_EXPIRY_MINUTES", "60"))
+    #: Flask-Mail's settings under their standard names; without MAIL_SERVER every send is
+    #: recorded as failed ("not configured") and shown on the coordinator's Mail page
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "endorsement-exams@localhost")
+    #: seconds to wait for the mail server before recording the send as failed
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+    #: "smtp" sends through MAIL_SERVER; "outbox" (development only) writes .eml files to
+    #: MAIL_OUTBOX_DIR (default instance/outbox), readable on the coordinator's Outbox page
+    MAIL_BACKEND = "smtp"
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", "")
 
 
 class ProductionConfig(Config):
@@ -99,6 +119,9 @@ class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SESSION_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = _database_url("demo.sqlite")
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # no mail server on a developer's machine: every message lands in the outbox to read
+    MAIL_BACKEND = "smtp" if os.environ.get("MAIL_SERVER") else "outbox"
 
 
 #: ENDORSEMENT_ENV values; unset means production
@@ -122,3 +145,6 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192
     SAVE_GRACE_SECONDS = 5
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    MAIL_BACKEND = "outbox"  # tests that check delivery point this at a local SMTP server
+    MAIL_TIMEOUT = 5

@@ -2,6 +2,7 @@
 
 from flask_htmx import HTMX
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -13,3 +14,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 htmx = HTMX()
 csrf = CSRFProtect()
+mail = Mail()

@@ -42,6 +42,7 @@ def app(tmp_path_factory):
         {
             **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
             "SQLALCHEMY_DATABASE_URI": url,
+            "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
         }
     )
     with app.app_context():

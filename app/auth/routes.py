@@ -2,10 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import services
+from app.auth import services, tokens
 from app.auth.roles import ROLE_HOME
 from app.extensions import db
 from app.models import now_utc
@@ -85,3 +85,46 @@ def change_password():
     login_user(current_user)  # re-issue this browser's cookie with the new session version
     flash("Your password is changed. Other browsers have been signed out.")
     return redirect(url_for("auth.index"))
+
+
+FORGOT_SENT = (
+    "If an account uses that address, a link to choose a new password is on its way. "
+    "It works once, for {minutes} minutes."
+)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the email has an account."""
+    if request.method == "GET":
+        return render_template("auth/forgot.html")
+    tokens.request_reset(request.form.get("email", ""), now_utc())
+    db.session.commit()
+    minutes = current_app.config["RESET_EXPIRY_MINUTES"]
+    flash(FORGOT_SENT.format(minutes=minutes))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Choose a password from an invitation or reset link (single use)."""
+    if request.method == "GET":
+        found = tokens.valid_token(token, now_utc())
+        status = 200 if found else 404
+        return render_template("auth/set_password.html", found=found, token=token), status
+    form = request.form
+    try:
+        user = tokens.use_token(token, form.get("new", ""), form.get("confirm", ""), now_utc())
+    except LookupError:
+        return render_template("auth/set_password.html", found=None, token=token), 404
+    except ValueError as problem:
+        found = tokens.valid_token(token, now_utc())
+        page = render_template(
+            "auth/set_password.html", found=found, token=token, error=str(problem)
+        )
+        return page, 422
+    db.session.commit()
+    if current_user.is_authenticated:
+        logout_user()
+    flash(f"Your password is set, {user.name}. Sign in with it now.")
+    return redirect(url_for("auth.login"))

@@ -195,3 +195,10 @@ def unlock_account(user: User, actor: User | None, now: datetime) -> None:
     in at once; a coordinator's unlock and a password reset call this."""
     cleared = db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
     audit.record("user.unlocked", user, actor=actor, now=now, failures_cleared=cleared.rowcount)
+
+
+def failure_count(user: User, now: datetime) -> int:
+    """Failed sign-ins of the account (any address) that still count toward a wait."""
+    since = now - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    stmt = select(func.count()).where(LoginFailure.email == user.email, LoginFailure.at >= since)
+    return db.session.scalar(stmt) or 0

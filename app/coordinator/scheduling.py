@@ -197,12 +197,14 @@ def edit_sitting(sitting_id: int):
 
 
 def _sitting_page(sitting: Sitting, values=None, error: Problem | None = None):
-    seated = {seat.candidate_id for seat in sitting.seats}
+    # The picker lists a page of matches, not every candidate of the association.
+    query = request.values.get("q", "")[:100]
     page = render_template(
         "coordinator/sitting.html",
         sitting=sitting,
         attempted=services.seats_with_attempts(sitting),
-        candidates=[c for c in services.candidates() if c.id not in seated],
+        found=services.find_candidates(query, 1, per_page=50, not_in=sitting),
+        q=query,
         tracks=TRACKS,
         values=values or {"time_multiplier": "1", "extra_minutes": "0"},
         error=error,
@@ -295,9 +297,12 @@ def remove_seat(seat_id: int):
 
 
 def _approvals_page(values=None, error: Problem | None = None):
+    query = request.values.get("q", "")[:100]
+    page_number = request.args.get("page", 1, type=int) or 1
     page = render_template(
         "coordinator/approvals.html",
-        candidates=services.candidates(),
+        candidates=services.find_candidates(query, page_number),
+        q=query,
         tracks=TRACKS,
         values=values or {},
         error=error,

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +24,7 @@ from app.coordinator.scheduling_input import (
 )
 from app.extensions import db
 from app.localtime import to_local
+from app.mail import notices
 from app.models import (
     Approval,
     Attempt,
@@ -56,10 +57,17 @@ def proctors() -> list[User]:
     return list(db.session.scalars(stmt.order_by(User.name)))
 
 
-def candidates() -> list[User]:
-    """Candidate accounts with their approvals, by name."""
+def find_candidates(query: str, page: int, per_page: int = 25, not_in: Sitting | None = None):
+    """Candidates whose name or email contains the query (not seated in `not_in`), paged."""
     stmt = select(User).where(User.role == "candidate").options(selectinload(User.approvals))
-    return list(db.session.scalars(stmt.order_by(User.name, User.email)))
+    if query := query.strip().lower()[:100]:
+        stmt = stmt.where(or_(User.email.like(f"%{query}%"), User.name.ilike(f"%{query}%")))
+    if not_in is not None:
+        stmt = stmt.where(
+            User.id.not_in(select(Seat.candidate_id).where(Seat.sitting_id == not_in.id))
+        )
+    stmt = stmt.order_by(User.name, User.email)
+    return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
 
 
 def form_choices() -> dict[str, list[tuple[str, str]]]:
@@ -292,6 +300,8 @@ def add_seat(sitting: Sitting, data: SeatInput, actor: User, now: datetime) -> S
         parts=seat.parts,
         accommodations=_accommodations(seat),
     )
+    db.session.refresh(seat)  # load the sitting and candidate for the confirmation
+    notices.seat_confirmation(seat, now)
     return seat
 
 

@@ -12,6 +12,7 @@ from app import audit
 from app.extensions import db
 from app.grading import services
 from app.grading.errors import GradingError
+from app.mail import notices
 from app.models import Attempt, Conflict, Reading, Resolution, Response, Result, Seat, Sitting, User
 
 
@@ -96,6 +97,8 @@ def release(coordinator: User, found: Sitting, now: datetime) -> int:
     for result in pending:
         result.released_at = now
     db.session.flush()
+    for candidate in {result.seat.candidate for result in pending}:
+        notices.results_released(candidate, now)  # no score in the email: a link to My results
     audit.record(
         "results.released",
         found,

@@ -57,20 +57,33 @@ def create_responses(attempt: Attempt, now: datetime) -> list[Response]:
     answers = db.session.scalars(
         select(Answer).where(Answer.attempt_id == attempt.id, Answer.vignette_id.is_not(None))
     )
+    created = False
     for answer in answers:
         answered = answer.chosen and answer.value.strip()
         if answered and answer.vignette_id not in have:
+            created = True
             have[answer.vignette_id] = Response(
                 attempt_id=attempt.id, vignette_id=answer.vignette_id, created_at=now
             )
             db.session.add(have[answer.vignette_id])
             audit.record("grading.response.created", attempt, now=now, vignette=answer.vignette_id)
     db.session.flush()
+    if created:
+        _tell_graders(attempt, now)
     if not have:
         from app.grading import results  # a blank Part Two is final at once: nothing to read
 
         results.write_part_two_result(attempt, now)
     return list(have.values())
+
+
+def _tell_graders(attempt: Attempt, now: datetime) -> None:
+    # Once per grader per sitting (the dedupe key): the first response of a round opens it.
+    from app.mail import notices  # mail composes from the exam package, which imports this one
+
+    graders = select(User).where(User.role.in_(GRADER_ROLES), User.is_active)
+    for grader in db.session.scalars(graders.order_by(User.id)):
+        notices.grading_open(grader, f"sitting-{attempt.seat.sitting_id}", now)
 
 
 def _attempt_responses(attempt: Attempt) -> list[Response]:

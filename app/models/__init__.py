@@ -12,10 +12,12 @@ from app.models.grading import (
     Resolution,
     Response,
 )
+from app.models.mail import AccountToken, MailMessage
 from app.models.people import Approval, LoginFailure, User
 from app.models.sittings import ExamWindow, Incident, Seat, Sitting, SittingForm
 
 __all__ = [
+    "AccountToken",
     "Answer",
     "Approval",
     "Attempt",
@@ -32,6 +34,7 @@ __all__ = [
     "Item",
     "LateAnswer",
     "LoginFailure",
+    "MailMessage",
     "Reading",
     "Resolution",
     "Response",

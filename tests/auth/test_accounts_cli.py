@@ -25,6 +25,7 @@ def test_users_create_reads_password_from_stdin(app, runner, client):
             "candidate",
             "--track",
             "IMH-SPECIALIST",
+            "--with-password",
         ],
         input="a-long-password\n",
     )
@@ -36,10 +37,11 @@ def test_users_create_reads_password_from_stdin(app, runner, client):
 
 def test_users_create_refuses_unknown_role(app, runner):
     result = runner.invoke(
-        args=["users", "create", "--email", "x@test.example", "--name", "X", "--role", "wizard"],
+        args=["users", "create", "--email", "x@test.example", "--name", "X", "--role", "wizard"]
+        + ["--with-password"],
         input="a-long-password\n",
     )
-    assert result.exit_code != 0 and "role 'wizard' is unknown" in result.output
+    assert result.exit_code != 0 and "role: 'wizard' is unknown" in result.output
     assert count_users(app) == 0
 
 
@@ -50,7 +52,7 @@ def test_users_import_creates_a_cohort(app, runner, tmp_path):
         "a@test.example,Ann A,candidate,IMH-SPECIALIST,first-password\n"
         "b@test.example,Ben B,candidate,ECMH-MENTOR-POLICY,second-password\n"
     )
-    result = runner.invoke(args=["users", "import", str(path)])
+    result = runner.invoke(args=["users", "import", str(path), "--with-passwords"])
     assert result.exit_code == 0, result.output
     assert count_users(app) == 2
 
@@ -63,11 +65,11 @@ def test_users_import_names_every_bad_row_and_imports_nothing(app, runner, tmp_p
         "not-an-email,Bad,candidate,,second-password\n"
         "good@test.example,Again,candidate,NOPE,third-password\n"
     )
-    result = runner.invoke(args=["users", "import", str(path)])
+    result = runner.invoke(args=["users", "import", str(path), "--with-passwords"])
     assert result.exit_code != 0
-    assert "row 3: email 'not-an-email' is not a valid address" in result.output
-    assert "row 4: track 'NOPE' is unknown" in result.output
-    assert "row 4: email good@test.example repeats row 2" in result.output
+    assert "row 3: email: 'not-an-email' is not a valid address" in result.output
+    assert "row 4: tracks: 'NOPE' is unknown" in result.output
+    assert "row 4: email: good@test.example repeats row 2" in result.output
     assert count_users(app) == 0
 
 

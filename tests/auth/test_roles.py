@@ -6,7 +6,14 @@ from app.codes import ROLES
 from tests.conftest import csrf_from, sign_in
 
 # Endpoints open to anyone, or to any signed-in user whatever the role.
-PUBLIC = {"static", "auth.index", "auth.login", "auth.health"}
+PUBLIC = {
+    "static",
+    "auth.index",
+    "auth.login",
+    "auth.health",
+    "auth.forgot_password",
+    "auth.set_password",
+}
 ANY_SIGNED_IN = {"auth.logout", "auth.change_password"}
 
 

@@ -1,0 +1,1 @@
+"""The coordinator's People pages: accounts, invitations, cohort import, disable and unlock."""
