@@ -1,73 +1,77 @@
-"""Who reads what: a pure allocation of live readings (R1, R2) to graders.
+"""Who reads what, decided when a grader asks: a pure rule, tested on its own.
 
-Each response needs READINGS_PER_RESPONSE readings by different graders, never by a grader with a
-declared conflict with its candidate, and never pushing a grader past their stated capacity.
-Among the graders who may take a reading, the one with the lowest load relative to capacity gets
-it, so work spreads in proportion to what each volunteer offered.
+Each response needs READINGS_PER_RESPONSE live readings by different graders, never by one with
+a declared conflict with its candidate. Nothing is planned ahead or reserved for a grader who is
+not there: when a grader under capacity asks, they get a response they may read whenever one
+waits (work-conserving). Which one:
+
+- responses waiting longest come first (a first reading waits from its arrival, a second reading
+  from the moment the first was handed out);
+- steering toward capacity shares: a grader whose share of the round's readings so far is at or
+  below their share of the committed capacity gets first readings (opening new pairs); one above
+  it gets second readings of the oldest half-read responses (closing pairs, so results come
+  sooner and the late rounds do not leave work that only some graders may take).
 """
 
-from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 READINGS_PER_RESPONSE = 2
 SLOTS = ("R1", "R2")
 
 
 @dataclass(frozen=True)
-class Need:
-    """A response waiting for readings, with its candidate (only ever used for conflicts)."""
+class Waiting:
+    """A response waiting for a reading: who holds readings of it, and since when it waits."""
 
     response: int
     candidate: int
+    readers: frozenset[int]
+    since: datetime | float
 
 
 @dataclass(frozen=True)
-class Assignment:
-    response: int
-    grader: int
-    slot: str
+class Standing:
+    """A grader's readings in the round against their capacity, and the team's totals."""
+
+    taken: int
+    capacity: int
+    team_taken: int
+    team_capacity: int
+
+    @property
+    def under_capacity(self) -> bool:
+        return self.taken < self.capacity
+
+    @property
+    def at_or_below_share(self) -> bool:
+        # taken / team_taken <= capacity / team_capacity, without dividing by zero
+        return self.taken * self.team_capacity <= self.capacity * self.team_taken
 
 
-def allocate(
-    responses: Sequence[Need],
-    graders: Sequence[int],
-    conflicts: Collection[tuple[int, int]],
-    capacities: Mapping[int, int],
-    existing: Iterable[tuple[int, int]],
-) -> list[Assignment]:
-    """New assignments for the responses, in their priority order.
-
-    `conflicts` holds (grader, candidate) pairs; `existing` holds (response, grader) pairs of
-    live readings already handed out that count towards a grader's load.
-    """
-    load: Counter[int] = Counter()
-    readers: dict[int, set[int]] = defaultdict(set)
-    for response, grader in existing:
-        load[grader] += 1
-        readers[response].add(grader)
-    order = {grader: n for n, grader in enumerate(graders)}
-    assignments = []
-    for need in responses:
-        while len(readers[need.response]) < READINGS_PER_RESPONSE:
-            grader = _least_loaded(need, graders, conflicts, capacities, load, readers, order)
-            if grader is None:
-                break
-            slot = SLOTS[len(readers[need.response])]
-            assignments.append(Assignment(need.response, grader, slot))
-            load[grader] += 1
-            readers[need.response].add(grader)
-    return assignments
+def may_read(grader: int, waiting: Waiting, conflicts: Collection[tuple[int, int]]) -> bool:
+    """Not yet read by this grader, still short of two readings, and no declared conflict."""
+    return (
+        len(waiting.readers) < READINGS_PER_RESPONSE
+        and grader not in waiting.readers
+        and (grader, waiting.candidate) not in conflicts
+    )
 
 
-def _least_loaded(need, graders, conflicts, capacities, load, readers, order) -> int | None:
-    eligible = [
-        g
-        for g in graders
-        if g not in readers[need.response]
-        and (g, need.candidate) not in conflicts
-        and load[g] < capacities.get(g, 0)
-    ]
-    if not eligible:
+def choose(options: Iterable[Waiting], standing: Standing) -> Waiting | None:
+    """The response to hand out from those the grader may read; None only when there is none
+    or the grader has taken every reading they committed to."""
+    if not standing.under_capacity:
         return None
-    return min(eligible, key=lambda g: (load[g] / capacities[g], load[g], order[g]))
+    want_first = standing.at_or_below_share
+
+    def rank(waiting: Waiting):
+        is_first = not waiting.readers
+        return (is_first != want_first, waiting.since, waiting.response)
+
+    return min(options, key=rank, default=None)
+
+
+def slot_for(waiting: Waiting) -> str:
+    return SLOTS[len(waiting.readers)]

@@ -253,7 +253,9 @@ class Appeal(Base):
         CheckConstraint(
             f"outcome IS NULL OR outcome IN ({sql_in(APPEAL_OUTCOMES)})", name="outcome_known"
         ),
-        CheckConstraint("(status = 'requested') = (decided_at IS NULL)", name="decided_iff_not_new"),
+        CheckConstraint(
+            "(status = 'requested') = (decided_at IS NULL)", name="decided_iff_not_new"
+        ),
         CheckConstraint("(status = 'decided') = (outcome IS NOT NULL)", name="outcome_iff_decided"),
     )
 
