@@ -5,12 +5,12 @@ a declared conflict with its candidate. Nothing is planned ahead or reserved for
 not there: when a grader under capacity asks, they get a response they may read whenever one
 waits (work-conserving). Which one:
 
-- responses waiting longest come first (a first reading waits from its arrival, a second reading
-  from the moment the first was handed out);
-- steering toward capacity shares: a grader whose share of the round's readings so far is at or
-  below their share of the committed capacity gets first readings (opening new pairs); one above
-  it gets second readings of the oldest half-read responses (closing pairs, so results come
-  sooner and the late rounds do not leave work that only some graders may take).
+- responses waiting longest come first (a response waits from its arrival until it is final, so
+  half-read responses, usually the oldest, are finished first and results come sooner);
+- steering toward capacity shares: a grader far below their share of the round's readings (their
+  share of the committed capacity) gets first readings, opening new pairs; one above it gets
+  second readings of the oldest half-read responses, so late in the round no work is left that
+  only some graders may take.
 """
 
 from collections.abc import Collection, Iterable
@@ -19,6 +19,8 @@ from datetime import datetime
 
 READINGS_PER_RESPONSE = 2
 SLOTS = ("R1", "R2")
+#: "far below" their share: fewer than this fraction of the readings their capacity share implies
+FAR_BELOW = 0.8
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,19 @@ class Standing:
         return self.taken < self.capacity
 
     @property
-    def at_or_below_share(self) -> bool:
-        # taken / team_taken <= capacity / team_capacity, without dividing by zero
-        return self.taken * self.team_capacity <= self.capacity * self.team_taken
+    def expected(self) -> float:
+        """The readings this grader would have taken so far at their capacity share."""
+        if self.team_capacity <= 0:
+            return 0.0
+        return self.capacity * self.team_taken / self.team_capacity
+
+    @property
+    def far_below_share(self) -> bool:
+        return self.taken + 1 <= FAR_BELOW * self.expected
+
+    @property
+    def above_share(self) -> bool:
+        return self.taken > self.expected
 
 
 def may_read(grader: int, waiting: Waiting, conflicts: Collection[tuple[int, int]]) -> bool:
@@ -64,11 +76,16 @@ def choose(options: Iterable[Waiting], standing: Standing) -> Waiting | None:
     or the grader has taken every reading they committed to."""
     if not standing.under_capacity:
         return None
-    want_first = standing.at_or_below_share
+    if standing.far_below_share:
+        preferred = "first"
+    elif standing.above_share:
+        preferred = "second"
+    else:
+        preferred = None
 
     def rank(waiting: Waiting):
-        is_first = not waiting.readers
-        return (is_first != want_first, waiting.since, waiting.response)
+        kind = "second" if waiting.readers else "first"
+        return (preferred is not None and kind != preferred, waiting.since, waiting.response)
 
     return min(options, key=rank, default=None)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.grading import allocation, graders
@@ -111,7 +112,8 @@ def _standing(grader: User, profile: GraderProfile, current) -> allocation.Stand
 
 
 def _options(grader: User) -> list[allocation.Waiting]:
-    """The oldest first reading and the oldest second reading this grader may take."""
+    """The oldest response waiting for a first reading and the oldest waiting for a second one
+    that this grader may take (a response waits from its arrival)."""
     read_by_me = exists().where(Reading.response_id == Response.id, Reading.grader_id == grader.id)
     conflicted = select(Conflict.candidate_id).where(Conflict.grader_id == grader.id)
     base = (
@@ -126,18 +128,19 @@ def _options(grader: User) -> list[allocation.Waiting]:
         .order_by(Response.created_at, Response.id)
         .limit(1)
     ).first()
+    held = aliased(Reading)
     second = db.session.execute(
-        base.add_columns(Reading.grader_id, Reading.started_at)
-        .join(Reading, Reading.response_id == Response.id)
-        .where(Response.readers == 1, Reading.slot.in_(LIVE_SLOTS))
-        .order_by(Reading.started_at, Response.id)
+        base.add_columns(Response.created_at, held.grader_id)
+        .join(held, held.response_id == Response.id)
+        .where(Response.readers == 1, held.slot.in_(LIVE_SLOTS))
+        .order_by(Response.created_at, Response.id)
         .limit(1)
     ).first()
     options = []
     if first is not None:
         options.append(allocation.Waiting(first[0], first[1], frozenset(), first[2]))
     if second is not None:
-        options.append(allocation.Waiting(second[0], second[1], frozenset({second[2]}), second[3]))
+        options.append(allocation.Waiting(second[0], second[1], frozenset({second[3]}), second[2]))
     return options
 
 

@@ -69,7 +69,7 @@ class Pool:
         self.taken[grader] += 1
         readers = chosen.readers | {grader}
         self.waiting[chosen.response] = Waiting(
-            chosen.response, chosen.candidate, readers, self.clock
+            chosen.response, chosen.candidate, readers, chosen.since
         )
         if len(readers) == READINGS_PER_RESPONSE:
             del self.waiting[chosen.response]
@@ -167,9 +167,13 @@ def test_oldest_waiting_first_and_steering_by_share():
     second_old = Waiting(3, 12, frozenset({9}), 3.0)
     second_new = Waiting(4, 13, frozenset({9}), 4.0)
     options = [first_new, second_new, first_old, second_old]
-    below = Standing(taken=1, capacity=10, team_taken=10, team_capacity=20)
+    on_share = Standing(taken=5, capacity=10, team_taken=10, team_capacity=20)
+    far_below = Standing(taken=1, capacity=10, team_taken=10, team_capacity=20)
     above = Standing(taken=8, capacity=10, team_taken=10, team_capacity=20)
-    assert choose(options, below) == first_old
+    assert choose(options, on_share) == first_old  # simply the oldest
+    assert choose(options[:2] + [second_old], on_share) == second_old
+    assert choose(options, far_below) == first_old
+    assert choose([second_old, first_new], far_below) == first_new
     assert choose(options, above) == second_old
     # with only one kind waiting, it is handed out all the same
     assert choose([first_new], above) == first_new
