@@ -87,11 +87,11 @@ def next_response(grader: User, now: datetime) -> Handout:
     review = appeals.claim_review(grader, now)
     if review is not None:
         return Handout(review)
-    standing = _standing(grader, profile, current)
+    standing, outlook = _standing(grader, profile, current)
     if not standing.under_capacity:
         return Handout(None, f"You have taken the {profile.capacity} readings you committed to.")
     for _ in range(5):  # another grader may claim the same response first: choose again
-        chosen = allocation.choose(_options(grader), standing)
+        chosen = allocation.choose(_options(grader), standing, outlook, grader.id)
         if chosen is None:
             return Handout(None, "No response is waiting for you right now.")
         reading = claim(chosen.response, grader, now)
@@ -100,15 +100,25 @@ def next_response(grader: User, now: datetime) -> Handout:
     return Handout(None, "Other graders took the waiting responses first; try again.")
 
 
-def _standing(grader: User, profile: GraderProfile, current) -> allocation.Standing:
+def _standing(grader: User, profile: GraderProfile, current):
+    """The grader's standing against their share, and the outlook for the rest of the round."""
     team = graders.eligible_profiles(current)
     taken = graders.taken_in_round(current)
-    return allocation.Standing(
+    standing = allocation.Standing(
         taken=taken.get(grader.id, 0),
         capacity=profile.capacity,
         team_taken=sum(taken.get(p.user_id, 0) for p in team),
         team_capacity=sum(p.capacity for p in team),
     )
+    unread = db.session.scalar(select(func.count(Response.id)).where(Response.readers == 0))
+    half_read = db.session.execute(
+        select(Reading.grader_id, func.count(Reading.id))
+        .join(Response, Response.id == Reading.response_id)
+        .where(Response.readers == 1, Reading.slot.in_(LIVE_SLOTS))
+        .group_by(Reading.grader_id)
+    ).all()
+    remaining = {p.user_id: max(0, p.capacity - taken.get(p.user_id, 0)) for p in team}
+    return standing, allocation.Outlook(unread or 0, dict(half_read), remaining)
 
 
 def _options(grader: User) -> list[allocation.Waiting]:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from app.grading.allocation import (
     READINGS_PER_RESPONSE,
+    Outlook,
     Standing,
     Waiting,
     choose,
@@ -57,11 +58,17 @@ class Pool:
             sum(self.capacities.values()),
         )
 
+    def outlook(self) -> Outlook:
+        half_read = Counter(next(iter(w.readers)) for w in self.waiting.values() if w.readers)
+        unread = sum(not w.readers for w in self.waiting.values())
+        remaining = {g: self.capacities[g] - self.taken[g] for g in self.capacities}
+        return Outlook(unread, half_read, remaining)
+
     def ask(self, grader) -> bool:
         """One press of Next; asserts a refusal is only ever for want of work or capacity."""
         self.clock += 1
         options, standing = self.options(grader), self.standing(grader)
-        chosen = choose(options, standing)
+        chosen = choose(options, standing, self.outlook(), grader)
         if chosen is None:
             assert not options or not standing.under_capacity, "refused while work waits"
             return False
@@ -121,9 +128,13 @@ def _usable(grader, capacities, conflicts) -> int:
 
 
 def _covers(graders, capacities, conflicts) -> bool:
-    # enough usable capacity for every reading, and two graders free to read each candidate
+    # enough usable capacity for every reading (the look ahead does not weigh conflicts, so a
+    # response of a conflicted candidate asks one reading of slack), and two graders free to
+    # read each candidate
     usable = sum(_usable(g, capacities, conflicts) for g in graders)
-    if usable < READINGS_PER_RESPONSE * RESPONSES:
+    conflicted = {c for _, c in conflicts}
+    slack = sum(100 + n // 2 in conflicted for n in range(RESPONSES))
+    if usable < READINGS_PER_RESPONSE * RESPONSES + slack:
         return False
     return all(
         sum((g, c) not in conflicts for g in graders) >= READINGS_PER_RESPONSE
@@ -168,13 +179,15 @@ def test_oldest_waiting_first_and_steering_by_share():
     second_new = Waiting(4, 13, frozenset({9}), 4.0)
     options = [first_new, second_new, first_old, second_old]
     on_share = Standing(taken=5, capacity=10, team_taken=10, team_capacity=20)
-    far_below = Standing(taken=1, capacity=10, team_taken=10, team_capacity=20)
+    below = Standing(taken=1, capacity=10, team_taken=10, team_capacity=20)
     above = Standing(taken=8, capacity=10, team_taken=10, team_capacity=20)
     assert choose(options, on_share) == first_old  # simply the oldest
     assert choose(options[:2] + [second_old], on_share) == second_old
-    assert choose(options, far_below) == first_old
-    assert choose([second_old, first_new], far_below) == first_new
-    assert choose(options, above) == second_old
+    # below their share: they stay longest, so they close pairs others opened
+    assert choose(options, below) == second_old
+    # above it: they open pairs for those who stay to close
+    assert choose(options, above) == first_old
+    assert choose([second_old, second_new], above) == second_old
     # with only one kind waiting, it is handed out all the same
     assert choose([first_new], above) == first_new
     assert choose(options, Standing(10, 10, 10, 20)) is None
