@@ -105,7 +105,9 @@ def test_demo_leaves_part_two_responses_waiting_for_the_graders(app, runner):
 
 def test_overlong_email_is_named_not_a_crash(app, runner):
     email = "a" * 250 + "@test.example"
-    result = runner.invoke(args=["users", "create", "--email", email, "--name", "Long",
-                                 "--role", "candidate"], input="a-long-password\n")
+    result = runner.invoke(
+        args=["users", "create", "--email", email, "--name", "Long", "--role", "candidate"],
+        input="a-long-password\n",
+    )
     assert result.exit_code != 0 and "longer than 254 characters" in result.output
     assert count_users(app) == 0

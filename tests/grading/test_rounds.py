@@ -209,3 +209,29 @@ def test_an_overdue_second_reading_is_assigned_by_the_lead(app, create_user_, mo
     with app.app_context():
         actions = set(db.session.scalars(select(AuditEvent.action)))
         assert "grading.reading.assigned" in actions
+
+
+def test_the_vignette_collapses_after_its_first_reading_in_a_session(app, create_user_):
+    world = factories.build_world(app, create_user_, FOUR[:2], graders=2)
+    client = client_for(app, world.graders[0].email)
+    opened = []
+    for _ in range(3):  # V1, V2, then V1 again (another candidate's response)
+        code = take_next(client)
+        page = client.get(f"/grading/read/{code}").get_data(as_text=True)
+        again = client.get(f"/grading/read/{code}").get_data(as_text=True)
+        is_open = re.search(r'<details class="vignette-brief"\s+open>', page) is not None
+        assert is_open == (re.search(r'<details class="vignette-brief"\s+open>', again) is not None)
+        opened.append((re.search(r"Vignette: (Vignette number \d)", page).group(1), is_open))
+        submit(client, code, all_levels(3))
+    assert opened == [
+        ("Vignette number 1", True),
+        ("Vignette number 2", True),
+        ("Vignette number 1", False),
+    ]
+    # a new session shows it in full again
+    fresh = client_for(app, world.graders[0].email)
+    code = take_next(fresh)
+    assert re.search(
+        r'<details class="vignette-brief"\s+open>',
+        fresh.get(f"/grading/read/{code}").get_data(as_text=True),
+    )
