@@ -61,6 +61,14 @@ def open_round(lead: User, window_id: int | None, now: datetime) -> GradingRound
     return made
 
 
+def open_demo_round(window: ExamWindow, now: datetime) -> GradingRound | None:
+    """The demo's grading round for its window, opened by the demo lead grader (idempotent)."""
+    lead = db.session.scalar(select(User).where(User.role == "lead_grader").order_by(User.id))
+    if graders.open_round() is not None or lead is None:
+        return graders.open_round()
+    return open_round(lead, window.id, now)
+
+
 @dataclass
 class Coverage:
     """Readings still needed against the capacity the eligible graders have left."""

@@ -102,6 +102,8 @@ def _ready_grader(user: User, now: datetime) -> None:
 
     profile = grading.ensure_profile(user)
     profile.calibrated_at = profile.conflicts_declared_at = now
+    current = grading.open_round()
+    profile.declared_round_id = current.id if current is not None else None
     profile.capacity = max(profile.capacity, 5)
     db.session.flush()
 

@@ -283,6 +283,8 @@ def _ready(app, people):
         for key in ("grader", "grader2"):
             profile = graders.ensure_profile(db.session.get(User, people[key].id))
             profile.capacity, profile.calibrated_at, profile.conflicts_declared_at = 10, NOW, NOW
+            current = graders.open_round()
+            profile.declared_round_id = current.id if current is not None else None
         db.session.commit()
 
 
