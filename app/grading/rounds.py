@@ -107,7 +107,7 @@ def overdue(now: datetime) -> list[Overdue]:
     stmt = (
         select(Reading)
         .join(Response, Response.id == Reading.response_id)
-        .where(Reading.slot.in_(LIVE_SLOTS), Reading.started_at < cutoff)
+        .where(Reading.slot.in_(LIVE_SLOTS), Reading.started_at < cutoff, graders.unresolved())
         .order_by(Reading.started_at)
     )
     found: dict[int, Overdue] = {}
