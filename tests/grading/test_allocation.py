@@ -128,18 +128,24 @@ def _usable(grader, capacities, conflicts) -> int:
 
 
 def _covers(graders, capacities, conflicts) -> bool:
-    # enough usable capacity for every reading (the look ahead does not weigh conflicts, so a
-    # response of a conflicted candidate asks one reading of slack), and two graders free to
-    # read each candidate
+    """Usable capacity covers the work. The look-ahead counts capacity, not conflicts, so where
+    conflicts narrow who may read a candidate this asks for headroom: 10 % more capacity plus
+    two readings per response of a conflicted candidate, and for each candidate enough graders
+    free to read them even without the one who reads most."""
     usable = sum(_usable(g, capacities, conflicts) for g in graders)
+    need = READINGS_PER_RESPONSE * RESPONSES
     conflicted = {c for _, c in conflicts}
-    slack = sum(100 + n // 2 in conflicted for n in range(RESPONSES))
-    if usable < READINGS_PER_RESPONSE * RESPONSES + slack:
+    if conflicted:
+        need = need * 11 // 10 + 2 * READINGS_PER_RESPONSE * len(conflicted)
+    if usable < need:
         return False
-    return all(
-        sum((g, c) not in conflicts for g in graders) >= READINGS_PER_RESPONSE
-        for c in range(100, 100 + RESPONSES // 2)
-    )
+    per_candidate = READINGS_PER_RESPONSE  # responses per candidate; each read once by a grader
+    for c in range(100, 100 + RESPONSES // 2):
+        free = sorted(min(capacities[g], per_candidate) for g in graders if (g, c) not in conflicts)
+        spare = free[:-1] if c in conflicted else free
+        if sum(spare) < READINGS_PER_RESPONSE * per_candidate:
+            return False
+    return True
 
 
 @settings(max_examples=200, deadline=None)
