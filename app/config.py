@@ -45,8 +45,15 @@ class Config:
     GRADING_CALIBRATION_RATE = float(os.environ.get("GRADING_CALIBRATION_RATE", "0.8"))
     #: share of resolved responses the lead grader back-reads
     GRADING_BACK_READ_SHARE = float(os.environ.get("GRADING_BACK_READ_SHARE", "0.05"))
-    #: readings a grader may hold open at once unless the lead grader sets another capacity
+    #: live readings a grader commits to per grading round unless the lead grader sets another
     GRADING_DEFAULT_CAPACITY = int(os.environ.get("GRADING_DEFAULT_CAPACITY", "20"))
+    #: a response waiting longer than this for its second reading is shown to the lead grader
+    GRADING_SECOND_READING_WAIT_HOURS = int(
+        os.environ.get("GRADING_SECOND_READING_WAIT_HOURS", "72")
+    )
+    #: days after results are released in which a candidate who did not pass Part Two may
+    #: request a review
+    APPEAL_WINDOW_DAYS = int(os.environ.get("APPEAL_WINDOW_DAYS", "30"))
     #: argon2id cost: OWASP's recommended minimum (19 MiB, 2 passes) by default, so a cohort
     #: signing in at once does not saturate the CPU; raise it where sign-ins are spread out.
     #: Stored hashes are upgraded at the next sign-in when these change.

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.exam import services
 from app.extensions import db
+from app.grading.rounds import open_demo_round
 from app.grading.services import enable_demo_graders
 from app.models import Answer, Attempt, ExamWindow, Seat, Sitting, SittingForm, User
 
@@ -98,6 +99,7 @@ def ensure_graded_examples(
             _sit_part_one(seat, start, rng)
             _sit_part_two(seat, start + timedelta(minutes=90), rng)
     enable_demo_graders(now)
+    open_demo_round(window, now)
     return sitting
 
 

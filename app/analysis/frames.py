@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Select, and_, func, or_, select
 
+from app.analysis.raters import level_position
 from app.extensions import db
 from app.models import (
     Answer,
@@ -38,7 +39,8 @@ def readings_frame() -> pd.DataFrame:
     """One row per criterion of every submitted reading (not calibration), with the final level.
 
     Columns: response (id), criterion (code), grader (user id), grader_name, slot (R1, R2, ADJ,
-    BACK), level, final (NaN while the response is not final), started_at, submitted_at.
+    BACK), level, final (NaN while the response is not final), started_at, submitted_at, and
+    position / final_position: the same on the criterion's scale of levels (0, 1, 2 ...).
     """
     stmt = (
         select(Reading, User.name, Resolution.final_ratings, Resolution.resolved_at)
@@ -46,10 +48,16 @@ def readings_frame() -> pd.DataFrame:
         .outerjoin(Resolution, Resolution.response_id == Reading.response_id)
         .where(Reading.submitted_at.is_not(None), Reading.slot != "CALIB")
     )
-    rows = []
+    rows, scales = [], {}
     for reading, name, final, resolved_at in db.session.execute(stmt):
         final = final if resolved_at is not None else {}
+        if reading.rubric_id not in scales:
+            scales[reading.rubric_id] = {
+                c["code"]: [lv["score"] for lv in c["levels"]] for c in reading.rubric.criteria
+            }
+        scale = scales[reading.rubric_id]
         for code, level in reading.ratings.items():
+            scores = scale.get(code, [])
             rows.append(
                 (
                     reading.response_id,
@@ -61,9 +69,11 @@ def readings_frame() -> pd.DataFrame:
                     float(final[code]) if code in final else float("nan"),
                     reading.started_at,
                     reading.submitted_at,
+                    level_position(scores, float(level)),
+                    level_position(scores, float(final[code])) if code in final else np.nan,
                 )
             )
-    return pd.DataFrame(rows, columns=READING_COLUMNS)
+    return pd.DataFrame(rows, columns=[*READING_COLUMNS, "position", "final_position"])
 
 
 # --- Part One responses, results and Part Two criterion levels (coordinator analytics) -----

@@ -2,7 +2,11 @@
 
 The frame is `app.analysis.frames.readings_frame()`: one row per criterion of each submitted
 reading, columns response, criterion, grader, grader_name, slot, level, final, started_at,
-submitted_at. The two blind live readings are slots R1 and R2; "partner" is the other of them.
+submitted_at, and position / final_position: the level's place on the criterion's scale (0 for
+the lowest level, 1 for the next ...). Agreement counts *positions*, not scores, so on a 0/2/4
+scale 2 and 4 are adjacent (one level apart), not two apart. Frames without the position
+columns (scores 1, 2, 3 ... in steps of one) are taken as they are.
+The two blind live readings are slots R1 and R2; "partner" is the other of them.
 
 - exact: share of pairs with the same level; adjacent: share within one level (exact included)
 - kappa_partner / kappa_final: quadratic-weighted Cohen's kappa with the partner / the final
@@ -29,6 +33,22 @@ GRADER_COLUMNS = [
     "final_diff",
     "median_minutes",
 ]
+
+
+def level_position(scores: list[float], level: float) -> float:
+    """Where a level sits on the criterion's scale: 0, 1, 2 ... for its levels, in between for
+    a mean of two adjacent levels (a final can be one)."""
+    for n, (lower, upper) in enumerate(zip(scores, scores[1:], strict=False)):
+        if lower <= level <= upper:
+            return n + (level - lower) / (upper - lower)
+    return float("nan")
+
+
+def on_positions(readings: pd.DataFrame) -> pd.DataFrame:
+    """The frame with level and final replaced by their positions on the scale (if known)."""
+    if "position" not in readings.columns:
+        return readings
+    return readings.assign(level=readings["position"], final=readings["final_position"])
 
 
 def quadratic_kappa(a, b) -> float:
@@ -65,6 +85,7 @@ def _oriented(paired: pd.DataFrame) -> pd.DataFrame:
 
 def criterion_agreement(readings: pd.DataFrame) -> pd.DataFrame:
     """Per criterion: pairs, exact and adjacent agreement, kappa with partner and final."""
+    readings = on_positions(readings)
     paired = pairs(readings)
     live = readings[readings["slot"].isin(LIVE) & readings["final"].notna()]
     rows = {}
@@ -95,6 +116,7 @@ def grader_agreement(readings: pd.DataFrame) -> pd.DataFrame:
     """Per grader: readings done, agreement and kappa with partners and finals, severity, time."""
     if readings.empty:
         return pd.DataFrame(columns=GRADER_COLUMNS).rename_axis("grader")
+    readings = on_positions(readings)
     oriented = _oriented(pairs(readings))
     live = readings[readings["slot"].isin(LIVE)]
     with_final = live[live["final"].notna()]

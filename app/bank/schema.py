@@ -10,6 +10,8 @@ KEY_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
 OPTION_ID_PATTERN = re.compile(r"^[a-z]$")
 PASS_RULE_KINDS = {"total_and_floor": ("min_total_percent", "min_level")}
 RESOLUTION_KINDS = ("adjacent_mean",)
+#: on a pass/fail split the lead grader re-rates the disputed criteria only, or all of them
+ADJUDICATION_POLICIES = ("disputed", "all")
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,16 @@ def check_rubric(record: dict, file: str) -> list[Problem]:
                 key,
                 "resolution.kind",
                 f"unknown rule; use one of {', '.join(RESOLUTION_KINDS)}",
+            )
+        )
+    policy = resolution.get("adjudicate", "disputed") if isinstance(resolution, dict) else None
+    if isinstance(resolution, dict) and policy not in ADJUDICATION_POLICIES:
+        out.append(
+            Problem(
+                file,
+                key,
+                "resolution.adjudicate",
+                f"unknown policy; use one of {', '.join(ADJUDICATION_POLICIES)}",
             )
         )
     return out

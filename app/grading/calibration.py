@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app import audit
 from app.extensions import db
-from app.grading import rules, services, settings
+from app.grading import graders, rules, settings
 from app.grading.errors import GradingError
 from app.grading.parsing import whole_number
 from app.models import CalibrationItem, Conflict, Reading, Resolution, Response, User
@@ -89,7 +89,7 @@ def calibration_state(grader: User) -> CalibrationState:
     round_ = _current_round(grader)
     return CalibrationState(
         required=settings.calibration_rate(),
-        calibrated=services.is_calibrated(services.profile_of(grader)),
+        calibrated=graders.is_calibrated(graders.profile_of(grader)),
         round=round_,
         items=_items_for(grader),
         readings={r.response_id: r for r in _round_readings(grader, round_)},
@@ -98,9 +98,8 @@ def calibration_state(grader: User) -> CalibrationState:
 
 def start_reading(grader: User, now: datetime) -> Reading:
     """The grader's next calibration reading: unfinished first, then the next response."""
-    profile = services.profile_of(grader)
-    if profile is None or profile.conflicts_declared_at is None:
-        raise GradingError(services.BLOCKED_MESSAGES["conflicts"], 409)
+    if not graders.has_declared(graders.profile_of(grader), graders.open_round()):
+        raise GradingError(graders.BLOCKED_MESSAGES["conflicts"], 409)
     state = calibration_state(grader)
     if state.calibrated:
         raise GradingError("You are calibrated: your live responses are in your queue.", 409)
@@ -145,7 +144,7 @@ def check_round(grader: User, now: datetime) -> None:
         return
     passed = state.agreement >= state.required
     if passed:
-        services.ensure_profile(grader).calibrated_at = now
+        graders.ensure_profile(grader).calibrated_at = now
     audit.record(
         "grading.calibration.passed" if passed else "grading.calibration.round_failed",
         grader,
@@ -224,15 +223,18 @@ def exemplars(limit: int = 20) -> list[Response]:
     return agreed
 
 
-def waive(lead: User, grader: User, reason: str, now: datetime) -> None:
-    """Record a grader as calibrated without the set (e.g. no pre-scored responses yet)."""
-    if grader.role not in services.GRADER_ROLES:
+def waive(actor: User, grader: User, reason: str, now: datetime) -> None:
+    """Record a grader as calibrated without the set (e.g. no pre-scored responses yet); a lead
+    grader's waiver is the coordinator's to make, never their own or another lead's."""
+    if grader.role not in graders.GRADER_ROLES:
         raise GradingError("Only graders are calibrated.", 422)
+    if grader.role == "lead_grader" and actor.role != "coordinator":
+        raise GradingError("A lead grader's calibration is waived by the coordinator.", 403)
     if len(reason.strip()) < 5:
         raise GradingError("Say why calibration is waived (a few words at least).", 422)
-    profile = services.ensure_profile(grader)
+    profile = graders.ensure_profile(grader)
     profile.calibrated_at = now
-    audit.record("grading.calibration.waived", grader, actor=lead, now=now, reason=reason.strip())
+    audit.record("grading.calibration.waived", grader, actor=actor, now=now, reason=reason.strip())
     db.session.flush()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app import audit
 from app.extensions import db
-from app.grading import services
+from app.grading import graders
 from app.grading.errors import GradingError
 from app.mail import notices
 from app.models import Attempt, Conflict, Reading, Resolution, Response, Result, Seat, Sitting, User
@@ -142,7 +142,18 @@ def readings_of(response: Response) -> list[Reading]:
     return list(db.session.scalars(stmt.order_by(Reading.id)))
 
 
-# --- conflicts ---------------------------------------------------------------------------
+# --- conflicts and lead graders ----------------------------------------------------------
+
+
+def lead_graders() -> list[User]:
+    return people(("lead_grader",))
+
+
+def lead_grader(user_id: int) -> User:
+    found = db.session.get(User, user_id)
+    if found is None or found.role != "lead_grader":
+        raise GradingError("No such lead grader.", 404)
+    return found
 
 
 def conflicts() -> list[Conflict]:
@@ -158,7 +169,7 @@ def people(role_names) -> list[User]:
 def add_conflict(coordinator: User, grader_id: int, candidate_id: int, now: datetime) -> Conflict:
     """Record that a grader must never read a candidate; their unfinished reading goes back."""
     grader, candidate = db.session.get(User, grader_id), db.session.get(User, candidate_id)
-    if grader is None or grader.role not in services.GRADER_ROLES:
+    if grader is None or grader.role not in graders.GRADER_ROLES:
         raise GradingError("Choose a grader.", 422)
     if candidate is None or candidate.role != "candidate":
         raise GradingError("Choose a candidate.", 422)

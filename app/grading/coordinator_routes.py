@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.auth.roles import role_required
 from app.errors import render_error
 from app.extensions import db
-from app.grading import coordinator, results, settings
+from app.grading import appeals, calibration, coordinator, results, settings
 from app.grading.errors import GradingError
 from app.grading.parsing import whole_number
 from app.models import now_utc
@@ -71,6 +71,7 @@ def conflicts():
         conflicts=coordinator.conflicts(),
         graders=coordinator.people(("grader", "lead_grader")),
         candidates=coordinator.people(("candidate",)),
+        leads=coordinator.lead_graders(),
     )
 
 
@@ -101,6 +102,39 @@ def remove_conflict(conflict_id: int):
     return redirect(url_for("results.conflicts"))
 
 
+@bp.post(f"{PREFIX}/leads/<int:user_id>/calibrated")
+@role_required("coordinator")
+def waive_lead(user_id: int):
+    """Record a lead grader as calibrated without the set (theirs is never their own call)."""
+    lead_user = coordinator.lead_grader(user_id)
+    calibration.waive(current_user, lead_user, request.form.get("reason", ""), now_utc())
+    db.session.commit()
+    flash(f"{lead_user.name} may now read live responses.")
+    return redirect(url_for("results.conflicts"))
+
+
+@bp.get(f"{PREFIX}/appeals")
+@role_required("coordinator")
+def appeals_list():
+    """Appeals of Part Two results: open requests first, with statements and outcomes."""
+    return render_template("results/appeals.html", appeals=appeals.all_appeals())
+
+
+@bp.post(f"{PREFIX}/appeals/<int:appeal_id>/decide")
+@role_required("coordinator")
+def decide_appeal(appeal_id: int):
+    """Accept (a blind review reading follows) or decline an appeal, with the reason."""
+    decision = request.form.get("decision", "")
+    if decision not in ("accept", "decline"):
+        raise GradingError("Choose to accept or decline the appeal.", 422)
+    appeal = appeals.decide(
+        current_user, appeal_id, decision == "accept", request.form.get("reason", ""), now_utc()
+    )
+    db.session.commit()
+    flash(f"Appeal {appeal.status}.")
+    return redirect(url_for("results.appeals_list"))
+
+
 @bp.post(f"{PREFIX}/reveal")
 @role_required("coordinator")
 def reveal():
@@ -122,4 +156,17 @@ def mine():
         outcomes=results.candidate_results(current_user),
         may_retake=lambda r: results.may_retake(r, now, wait),
         retake_from=lambda r: results.retake_from(r, wait),
+        appeal_of=appeals.appeal_of,
+        may_appeal=lambda r: appeals.may_appeal(r, now),
+        appeal_closes=appeals.appeal_closes,
     )
+
+
+@bp.post("/results/<int:result_id>/appeal")
+@role_required("candidate")
+def request_appeal(result_id: int):
+    """The candidate asks for a review of a failed Part Two, with a short statement."""
+    appeals.request_review(current_user, result_id, request.form.get("statement", ""), now_utc())
+    db.session.commit()
+    flash("Your request for a review is recorded. The coordinator will decide on it.")
+    return redirect(url_for("results.mine"))

@@ -3,15 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import audit
 from app.extensions import db
+from app.grading import conflicts, graders
 from app.grading import resolution as resolving
-from app.grading import services
 from app.grading.errors import GradingError
 from app.models import GraderProfile, Reading, Resolution, Response, User
-from app.models.grading import LIVE_SLOTS
 
 
 @dataclass
@@ -37,7 +36,7 @@ def _pending(lead: User, resolutions, slot: str) -> list[Pending]:
         if claimed is not None and claimed.is_submitted:
             continue
         mine = claimed if claimed is not None and claimed.grader_id == lead.id else None
-        if mine is None and (lead.id in graders or services.has_conflict(lead, response)):
+        if mine is None and (lead.id in graders or conflicts.has_conflict(lead, response)):
             continue  # a lead never adjudicates or back-reads what they read, or whom they know
         out.append(Pending(response, res.reasons, claimed is not None and mine is None, mine))
     return out
@@ -100,9 +99,8 @@ def claim(lead: User, code: str, slot: str, now: datetime) -> Reading:
         return pending.mine
     if pending.taken_by_other:
         raise GradingError("Another lead grader is already reading this response.", 409)
-    profile = services.profile_of(lead)
-    if profile is None or profile.conflicts_declared_at is None:
-        raise GradingError(services.BLOCKED_MESSAGES["conflicts"], 409)
+    if not graders.has_declared(graders.profile_of(lead), graders.open_round()):
+        raise GradingError(graders.BLOCKED_MESSAGES["conflicts"], 409)
     reading = Reading(
         response_id=pending.response.id,
         grader_id=lead.id,
@@ -127,39 +125,46 @@ class GraderRow:
     user: User
     profile: GraderProfile | None
     load: int
+    taken: int
     done: int
 
+    @property
+    def committed(self) -> int:
+        return self.profile.capacity if self.profile else 0
 
-def graders() -> list[GraderRow]:
-    """Every grader and lead grader with capacity, calibration, load and readings done."""
+
+def graders_rows() -> list[GraderRow]:
+    """Every grader and lead grader: capacity (committed), readings taken and done this round."""
     users = db.session.scalars(
-        select(User).where(User.role.in_(services.GRADER_ROLES)).order_by(User.name)
+        select(User).where(User.role.in_(graders.GRADER_ROLES)).order_by(User.name)
     )
-    done = dict(
-        db.session.execute(
-            select(Reading.grader_id, func.count(Reading.id))
-            .where(Reading.slot.in_(LIVE_SLOTS), Reading.submitted_at.is_not(None))
-            .group_by(Reading.grader_id)
-        ).all()
-    )
+    current = graders.open_round()
+    taken = graders.taken_in_round(current)
+    done = graders.taken_in_round(current, submitted_only=True)
     return [
-        GraderRow(u, services.profile_of(u), services.live_load(u), done.get(u.id, 0))
+        GraderRow(
+            u,
+            graders.profile_of(u),
+            graders.live_load(u),
+            taken.get(u.id, 0),
+            done.get(u.id, 0),
+        )
         for u in users
     ]
 
 
 def grader(user_id: int) -> User:
     user = db.session.get(User, user_id)
-    if user is None or user.role not in services.GRADER_ROLES:
+    if user is None or user.role not in graders.GRADER_ROLES:
         raise GradingError("No such grader.", 404)
     return user
 
 
 def set_capacity(lead: User, user: User, capacity: int, now: datetime) -> GraderProfile:
-    """The number of live readings this grader holds at once (0 stops new allocations)."""
+    """The live readings this grader commits to in the round (0 stops new allocations)."""
     if not 0 <= capacity <= 10_000:
         raise GradingError("Capacity is a whole number from 0 to 10,000.", 422)
-    profile = services.ensure_profile(user)
+    profile = graders.ensure_profile(user)
     before, profile.capacity = profile.capacity, capacity
     audit.record("grading.capacity.set", user, actor=lead, now=now, before=before, after=capacity)
     db.session.flush()

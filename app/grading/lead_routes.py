@@ -5,7 +5,8 @@ from flask_login import current_user
 
 from app.auth.roles import role_required
 from app.extensions import db
-from app.grading import calibration, lead, settings
+from app.grading import calibration, lead, rounds, settings
+from app.grading import graders as grader_pool
 from app.grading.errors import GradingError
 from app.grading.parsing import whole_number
 from app.models import now_utc
@@ -103,10 +104,42 @@ def retire(code: str):
 @bp.get("/graders")
 @role_required("lead_grader")
 def graders():
-    """Every grader: capacity, calibration, readings in flight and done."""
+    """The round: every grader's done/committed, coverage, and responses waiting too long."""
+    now = now_utc()
+    overdue = rounds.overdue(now)
     return render_template(
-        "grading/lead_graders.html", rows=lead.graders(), required=settings.calibration_rate()
+        "grading/lead_graders.html",
+        rows=lead.graders_rows(),
+        required=settings.calibration_rate(),
+        current=grader_pool.open_round(),
+        windows=rounds.windows(),
+        coverage=rounds.coverage(),
+        overdue=overdue,
+        assignable={o.response.id: rounds.assignable(o.response) for o in overdue},
+        wait=settings.second_reading_wait(),
     )
+
+
+@bp.post("/rounds")
+@role_required("lead_grader")
+def open_round():
+    """Open a grading round for an exam window (its list of names is fixed from now)."""
+    made = rounds.open_round(current_user, whole_number(request.form.get("window", "")), now_utc())
+    db.session.commit()
+    flash(f"Grading round {made.name} is open: {len(made.candidate_ids)} candidates listed.")
+    return redirect(url_for("grading.lead.graders"))
+
+
+@bp.post("/overdue/<code>/assign")
+@role_required("lead_grader")
+def assign(code: str):
+    """Give a response waiting too long for its second reading to a named grader."""
+    reading = rounds.assign(
+        current_user, code, whole_number(request.form.get("grader", "")), now_utc()
+    )
+    db.session.commit()
+    flash(f"Response {code} assigned to {reading.grader.name}.")
+    return redirect(url_for("grading.lead.graders"))
 
 
 def _capacity() -> int:
@@ -119,7 +152,7 @@ def _capacity() -> int:
 @bp.post("/graders/<int:user_id>/capacity")
 @role_required("lead_grader")
 def capacity(user_id: int):
-    """Set how many live readings the grader holds at once."""
+    """Set how many live readings the grader commits to in the round."""
     user = lead.grader(user_id)
     lead.set_capacity(current_user, user, _capacity(), now_utc())
     db.session.commit()

@@ -12,20 +12,26 @@ from app.models import Attempt, Reading, Result, Seat, User
 from app.models.grading import Response
 from app.retakes import carried_passes
 
-FEEDBACK_SLOTS = ("R1", "R2", "ADJ")
+FEEDBACK_SLOTS = ("R1", "R2", "ADJ", "APPEAL")
 
 
-def _feedback(responses: list[Response], code: str) -> list[str]:
-    """Every reader's comment on the criterion, response by response (the readers stay unnamed)."""
+def _feedback(responses: list[Response], code: str) -> list[list[str]]:
+    """Readers' comments on the criterion, one group per response (in the order the candidate
+    answered). Within a group the comments are in alphabetical order, never in reading-slot
+    order, so where a lead grader's comment sits does not tell that a response was adjudicated;
+    the readers stay unnamed."""
     if not responses:
         return []
     stmt = (
         select(Reading)
         .where(Reading.response_id.in_([r.id for r in responses]))
         .where(Reading.slot.in_(FEEDBACK_SLOTS), Reading.submitted_at.is_not(None))
-        .order_by(Reading.response_id, Reading.slot)
     )
-    return [r.comments[code] for r in db.session.scalars(stmt) if r.comments.get(code)]
+    by_response: dict[int, list[str]] = {r.id: [] for r in responses}
+    for reading in db.session.scalars(stmt):
+        if reading.comments.get(code):
+            by_response[reading.response_id].append(reading.comments[code])
+    return [sorted(comments, key=str.casefold) for comments in by_response.values()]
 
 
 def write_part_two_result(attempt: Attempt, now: datetime) -> Result | None:

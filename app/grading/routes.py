@@ -1,6 +1,6 @@
 """Grader and lead grader pages: the blind queue, readings, conflicts, calibration, quality."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.analysis import frames, raters
@@ -8,7 +8,9 @@ from app.auth.roles import role_required
 from app.errors import render_error
 from app.extensions import db
 from app.grading import calibration as calibrating
-from app.grading import lead, services, views
+from app.grading import conflicts as conflicting
+from app.grading import graders, lead, services, views
+from app.grading import queue as queueing
 from app.grading.errors import GradingError
 from app.grading.lead_routes import bp as lead_bp
 from app.models import now_utc
@@ -32,7 +34,7 @@ def grading_error(error: GradingError):
 @role_required(*READERS)
 def queue():
     """The grader's queue: next response, progress, drafts and their own finished readings."""
-    state = services.queue_state(current_user)
+    state = queueing.queue_state(current_user)
     pending = (
         len(lead.adjudication_queue(current_user)) if current_user.role == "lead_grader" else 0
     )
@@ -43,12 +45,12 @@ def queue():
 @role_required(*READERS)
 def next_response():
     """Hand the grader their next response (or their unfinished one)."""
-    reading = services.next_response(current_user, now_utc())
+    handout = queueing.next_response(current_user, now_utc())
     db.session.commit()
-    if reading is None:
-        flash("No response is waiting for you right now.")
+    if handout.reading is None:
+        flash(handout.why_none)
         return redirect(url_for("grading.queue"))
-    return redirect(url_for("grading.read", code=reading.response.code))
+    return redirect(url_for("grading.read", code=handout.reading.response.code))
 
 
 @bp.get("/read/<code>")
@@ -56,7 +58,7 @@ def next_response():
 def read(code: str):
     """The reading page: response code, vignette, response text and the rubric."""
     reading = services.own_reading(current_user, code)
-    return render_template("grading/reading.html", **views.reading_context(reading))
+    return render_template("grading/reading.html", **views.reading_context(reading, session))
 
 
 @bp.post("/read/<code>/draft")
@@ -75,11 +77,32 @@ def submit(code: str):
     return _submit(reading, url_for("grading.queue"))
 
 
+@bp.post("/read/<code>/hand-back")
+@role_required(*READERS)
+def ask_recuse(code: str):
+    """'I think I know who wrote this': keep the draft, then ask for confirmation."""
+    reading = services.own_reading(current_user, code)
+    services.save_draft(reading, services.parse_entry(reading, request.form), now_utc())
+    db.session.commit()
+    return redirect(url_for("grading.confirm_recuse", code=code))
+
+
+@bp.get("/read/<code>/hand-back")
+@role_required(*READERS)
+def confirm_recuse(code: str):
+    """Confirm handing the response back; the draft stays until this is confirmed."""
+    reading = services.own_reading(current_user, code)
+    return render_template("grading/recuse.html", code=reading.response.code)
+
+
 @bp.post("/read/<code>/recuse")
 @role_required(*READERS)
 def recuse(code: str):
-    """'I think I know who wrote this': record the conflict and hand the response back."""
-    services.recuse(services.own_reading(current_user, code), now_utc())
+    """Hand the response back and record the conflict, once confirmed."""
+    reading = services.own_reading(current_user, code)
+    if request.form.get("confirm") != "yes":
+        raise GradingError("Confirm that you want to hand this response back.", 422)
+    conflicting.recuse(reading, now_utc())
     db.session.commit()
     flash("Thank you. The response went back to the pool and the conflict is recorded.")
     return redirect(url_for("grading.queue"))
@@ -96,7 +119,7 @@ def _submit(reading, then: str):
     entry = services.parse_entry(reading, request.form)
     if entry.problems or entry.missing:
         message = " ".join(entry.problems + [f"{m}: choose a level." for m in entry.missing])
-        context = views.reading_context(reading, entry, message)
+        context = views.reading_context(reading, session, entry, message)
         return render_template("grading/reading.html", **context), 422
     services.submit_reading(reading, entry, now_utc())
     db.session.commit()
@@ -110,12 +133,16 @@ def _submit(reading, then: str):
 @bp.get("/conflicts")
 @role_required(*READERS)
 def conflicts():
-    """Names of candidates in grading, to mark any the grader knows, before any response."""
-    locked = services.conflicts_locked(current_user)
-    choices = [] if locked else services.name_choices(current_user)
-    profile = services.profile_of(current_user)
+    """Names of the round's candidates, to mark any the grader knows, before any response."""
+    locked = conflicting.conflicts_locked(current_user)
+    choices = [] if locked else conflicting.name_choices(current_user)
+    profile = graders.profile_of(current_user)
     return render_template(
-        "grading/conflicts.html", locked=locked, choices=choices, profile=profile
+        "grading/conflicts.html",
+        locked=locked,
+        choices=choices,
+        profile=profile,
+        round=graders.open_round(),
     )
 
 
@@ -123,7 +150,7 @@ def conflicts():
 @role_required(*READERS)
 def declare():
     """Record the grader's conflicts (an empty list declares none)."""
-    count = services.declare_conflicts(
+    count = conflicting.declare_conflicts(
         current_user, set(request.form.getlist("conflict")), now_utc()
     )
     db.session.commit()
@@ -156,7 +183,7 @@ def calibration_next():
 def calibration_read(code: str):
     """A calibration reading: the same page as a live one."""
     reading = calibrating.own_reading(current_user, code)
-    return render_template("grading/reading.html", **views.reading_context(reading))
+    return render_template("grading/reading.html", **views.reading_context(reading, session))
 
 
 @bp.post("/calibration/<code>/draft")

@@ -114,9 +114,20 @@ class Decision:
 
 class AdjacentMean:
     """Equal → that level; one level apart → the mean; further apart, or the two readings
-    passing and failing the response differently → a third reading by the lead grader."""
+    passing and failing the response differently → a third reading by the lead grader.
+
+    `adjudicate` (a rubric setting) says what the third reading settles when the readings split
+    on pass/fail: "disputed" (default), only the criteria where the two readings differ, since
+    where two independent readers agree their level is the best evidence there is; or "all",
+    every criterion, for owners who want the outcome decided by one reader's whole view."""
 
     kind: ClassVar[str] = "adjacent_mean"
+    POLICIES: ClassVar[tuple[str, ...]] = ("disputed", "all")
+
+    def __init__(self, adjudicate: str = "disputed", **_: Any):
+        if adjudicate not in self.POLICIES:
+            raise ValueError(f"unknown adjudication policy {adjudicate!r}")
+        self.adjudicate_policy = adjudicate
 
     def resolve(self, scale: Scale, rule, first: Ratings, second: Ratings) -> Decision:
         final, detail, reasons = {}, {}, []
@@ -139,13 +150,17 @@ class AdjacentMean:
     def adjudicate(
         self, scale: Scale, rule, first: Ratings, second: Ratings, third: Ratings
     ) -> Decision:
-        """The lead grader's level settles each disputed criterion; all of them when the
-        readings disagreed on pass/fail, since the outcome itself was in dispute."""
+        """The lead grader's level settles each criterion too far apart; on a pass/fail split,
+        also every other criterion where the readings differ (or all, by the rubric's policy)."""
         decision = self.resolve(scale, rule, first, second)
         outcome_disputed = rule.passes(scale, first) != rule.passes(scale, second)
         final, detail = {}, dict(decision.detail)
         for code in scale.codes:
-            if outcome_disputed or detail[code] == "apart":
+            if outcome_disputed and self.adjudicate_policy == "all":
+                settle = True
+            else:
+                settle = detail[code] == "apart" or (outcome_disputed and detail[code] == "mean")
+            if settle:
                 final[code], detail[code] = float(third[code]), "adjudicated"
             else:
                 first_level, second_level = first[code], second[code]
@@ -157,10 +172,11 @@ RESOLUTION_RULES: dict[str, type] = {AdjacentMean.kind: AdjacentMean}
 
 
 def resolution_rule(config: Mapping[str, Any]):
-    """The resolution rule a rubric names (adjacent_mean when it names none)."""
+    """The resolution rule a rubric names (adjacent_mean when it names none), with its settings."""
     kind = (config or {}).get("kind", AdjacentMean.kind)
+    params = {k: v for k, v in (config or {}).items() if k != "kind"}
     try:
-        return RESOLUTION_RULES[kind]()
+        return RESOLUTION_RULES[kind](**params)
     except KeyError as error:
         raise ValueError(f"unknown resolution rule {kind!r}") from error
 

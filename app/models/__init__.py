@@ -5,9 +5,11 @@ from app.models.audit import AuditEvent
 from app.models.bank import BankUpload, Form, FormEntry, Item, Rubric, Vignette
 from app.models.base import Base, now_utc
 from app.models.grading import (
+    Appeal,
     CalibrationItem,
     Conflict,
     GraderProfile,
+    GradingRound,
     Reading,
     Resolution,
     Response,
@@ -19,6 +21,7 @@ from app.models.sittings import ExamWindow, Incident, Seat, Sitting, SittingForm
 __all__ = [
     "AccountToken",
     "Answer",
+    "Appeal",
     "Approval",
     "Attempt",
     "AuditEvent",
@@ -30,6 +33,7 @@ __all__ = [
     "Form",
     "FormEntry",
     "GraderProfile",
+    "GradingRound",
     "Incident",
     "Item",
     "LateAnswer",

@@ -23,10 +23,13 @@ from app.models.base import Base, now_utc
 from app.models.people import User
 
 #: R1/R2 the two blind live readings, ADJ the lead's adjudication, CALIB a calibration
-#: reading of a pre-scored response, BACK the lead's quality back-reading of a final response
-READING_SLOTS = ("R1", "R2", "ADJ", "CALIB", "BACK")
+#: reading of a pre-scored response, BACK the lead's quality back-reading of a final response,
+#: APPEAL the blind review reading of an accepted appeal (by a grader new to the response)
+READING_SLOTS = ("R1", "R2", "ADJ", "CALIB", "BACK", "APPEAL")
 LIVE_SLOTS = ("R1", "R2")
 CONFLICT_SOURCES = ("grader", "coordinator", "recusal")
+APPEAL_STATES = ("requested", "accepted", "declined", "decided")
+APPEAL_OUTCOMES = ("upheld", "changed")
 
 
 def new_response_code() -> str:
@@ -184,12 +187,15 @@ class GraderProfile(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
-    #: most live readings held at once on responses not yet final; 0 = not reading now
+    #: live readings the grader commits to in the grading round (set by the lead grader);
+    #: 0 = not reading now
     capacity: Mapped[int]
     #: reached the calibration agreement rate (or the lead grader waived it, audited)
     calibrated_at: Mapped[datetime | None]
     #: the grader went through the list of names; no live response before this
     conflicts_declared_at: Mapped[datetime | None]
+    #: the grading round whose list of names the declaration covered (None: before rounds)
+    declared_round_id: Mapped[int | None] = mapped_column(ForeignKey("grading_round.id"))
 
     user: Mapped[User] = relationship()
 
@@ -212,3 +218,63 @@ class CalibrationItem(Base):
     retired_at: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship()
+
+
+class GradingRound(Base):
+    """A stretch of grading (an exam window's responses): capacities count readings taken in it,
+    and its list of candidates for conflict declarations is fixed when it opens."""
+
+    __tablename__ = "grading_round"
+    __table_args__ = (
+        CheckConstraint("closed_at IS NULL OR closed_at >= opened_at", name="closed_after_open"),
+        # open_marker is true while open and NULL once closed; UNIQUE makes one open round
+        CheckConstraint("(open_marker IS NULL) = (closed_at IS NOT NULL)", name="marker_iff_open"),
+        CheckConstraint("open_marker IS NULL OR open_marker", name="marker_true"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("exam_window.id"))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    opened_at: Mapped[datetime] = mapped_column(default=now_utc)
+    closed_at: Mapped[datetime | None]
+    open_marker: Mapped[bool | None] = mapped_column(unique=True, default=True)
+    #: user ids of every candidate of the round, fixed at opening (never shrinks as responses
+    #: become final, so the last grader to declare sees the same list as the first)
+    candidate_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Appeal(Base):
+    """A candidate's request for a review of a failed Part Two, and what became of it."""
+
+    __tablename__ = "appeal"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_in(APPEAL_STATES)})", name="status_known"),
+        CheckConstraint(
+            f"outcome IS NULL OR outcome IN ({sql_in(APPEAL_OUTCOMES)})", name="outcome_known"
+        ),
+        CheckConstraint(
+            "(status = 'requested') = (decided_at IS NULL)", name="decided_iff_not_new"
+        ),
+        CheckConstraint("(status = 'decided') = (outcome IS NOT NULL)", name="outcome_iff_decided"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: one request per attempt
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("result.id"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: the candidate's words; for the coordinator only, never shown to a grader
+    statement: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(default=now_utc)
+    status: Mapped[str] = mapped_column(String(10), default="requested")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: the coordinator's reason for accepting or declining (the candidate reads it)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None]
+    #: upheld: the result stands; changed: a review reading replaced a final
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    outcome_at: Mapped[datetime | None]
+
+    attempt: Mapped[Attempt] = relationship()
+    candidate: Mapped[User] = relationship(foreign_keys=[candidate_id])

@@ -1,7 +1,7 @@
 """mail and account tokens
 
 Revision ID: a7d3f9e1c25b
-Revises: c4e1a9d27b3f
+Revises: a7c3e1f05d12
 Create Date: 2026-12-02 02:08:31.664625
 
 """
@@ -13,7 +13,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'a7d3f9e1c25b'
-down_revision = 'c4e1a9d27b3f'
+down_revision = 'a7c3e1f05d12'
 branch_labels = None
 depends_on = None
 

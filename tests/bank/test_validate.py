@@ -199,6 +199,13 @@ rubric = "R-1"
             "R-1: criterion[1].levels[2].score: scores must be integers, strictly increasing",
         ),
         (
+            (
+                "pass_rule = { kind",
+                'resolution = { kind = "adjacent_mean", adjudicate = "most" }\npass_rule = { kind',
+            ),
+            "R-1: resolution.adjudicate: unknown policy; use one of disputed, all",
+        ),
+        (
             ('tracks = ["IMH-SPECIALIST"]\nkind', 'tracks = ["ECMH-SPECIALIST"]\nkind'),
             "V-FORM: vignettes[1]: vignette 'V-1' does not list track IMH-SPECIALIST",
         ),

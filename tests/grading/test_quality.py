@@ -173,7 +173,23 @@ def test_a_conflicted_grader_never_gets_that_candidates_responses(app, world):
 def test_recusal_records_the_conflict_and_frees_the_response(app, world):
     client = client_for(app, world.graders[0].email)
     code = take_next(client)
-    response = client.post(f"/grading/read/{code}/recuse", data={"csrf_token": token(client)})
+    csrf = token(client)
+    # asking to hand back keeps the draft and only asks for confirmation
+    asked = client.post(
+        f"/grading/read/{code}/hand-back", data={"csrf_token": csrf, "rating-REFL": "2"}
+    )
+    assert asked.headers["Location"].endswith(f"/grading/read/{code}/hand-back")
+    page = client.get(f"/grading/read/{code}/hand-back").get_data(as_text=True)
+    assert "Yes, hand it back" in page and "No, keep reading" in page
+    unconfirmed = client.post(f"/grading/read/{code}/recuse", data={"csrf_token": csrf})
+    assert unconfirmed.status_code == 422
+    with app.app_context():
+        draft = db.session.scalar(select(Reading).join(Response).where(Response.code == code))
+        assert draft.ratings == {"REFL": 2}
+        assert db.session.scalar(select(Conflict)) is None
+    response = client.post(
+        f"/grading/read/{code}/recuse", data={"csrf_token": csrf, "confirm": "yes"}
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Response.readers).where(Response.code == code)) == 0
@@ -233,7 +249,7 @@ def test_back_reading_sample(app, world, monkeypatch):
 def test_back_reading_share_is_a_stable_draw():
     from app.grading.resolution import sampled_for_back_reading
 
-    codes = [services.allocation.__name__ + str(n) for n in range(2000)]
+    codes = [f"response-{n}" for n in range(2000)]
     share = sum(sampled_for_back_reading(c, 0.05) for c in codes) / len(codes)
     assert 0.03 < share < 0.07
     assert sampled_for_back_reading("abc", 0.05) == sampled_for_back_reading("abc", 0.05)

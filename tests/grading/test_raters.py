@@ -90,5 +90,28 @@ def test_frame_from_the_database_and_the_page(app, create_user_):
         frame = readings_frame()
     assert len(frame) == 2 * 2 * 3 and set(frame["slot"]) == {"R1", "R2"}
     assert frame["final"].notna().all()
+    assert (frame["position"] == frame["level"] - 1).all()  # the 1-4 scale's places 0-3
     page = client_for(app, world.lead.email).get("/grading/agreement").get_data(as_text=True)
     assert "Grader Person 0" in page and "REFL" in page and "Wren" not in page
+
+
+def test_agreement_counts_level_positions_on_a_0_2_4_scale():
+    scores = [0, 2, 4]
+    # grader 1 reads 4 where grader 2 reads 2: adjacent levels, though the scores are 2 apart
+    rows = [
+        (r, "REFL", g, slot, level, 3, 20)
+        for r in range(1, 5)
+        for g, slot, level in ((1, "R1", 4), (2, "R2", 2))
+    ]
+    frame = _frame(rows)
+    frame["position"] = [raters.level_position(scores, v) for v in frame["level"]]
+    frame["final_position"] = [raters.level_position(scores, v) for v in frame["final"]]
+    criterion = raters.criterion_agreement(frame).loc["REFL"]
+    assert criterion["exact"] == 0.0 and criterion["adjacent"] == 1.0
+    assert criterion["mean_abs_diff"] == 1.0
+    graders = raters.grader_agreement(frame)
+    assert graders.loc[1, "severity"] == 1.0 and graders.loc[2, "severity"] == -1.0
+    assert graders.loc[1, "final_diff"] == 0.5  # final 3 is half-way between 2 and 4
+    # on raw scores the same readings would look two levels apart
+    assert raters.criterion_agreement(_frame(rows)).loc["REFL"]["adjacent"] == 0.0
+    assert raters.level_position(scores, 3) == 1.5 and raters.level_position(scores, 0) == 0.0

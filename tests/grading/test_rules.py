@@ -99,8 +99,8 @@ def test_adjacent_mean_resolve(first, second, final, detail, reasons):
     [
         # only the disputed criterion takes the lead grader's level
         (r(4, 4, 4), r(2, 4, 3), r(3, 1, 1), r(3, 4, 3.5), ("adjudicated", "equal", "mean")),
-        # the outcome was disputed: the lead grader's levels settle every criterion
-        (r(3, 3, 3), r(2, 3, 3), r(2, 2, 2), r(2, 2, 2), ("adjudicated",) * 3),
+        # the outcome was disputed: by default only criteria where the readings differ
+        (r(3, 3, 3), r(2, 3, 3), r(2, 2, 2), r(2, 3, 3), ("adjudicated", "equal", "equal")),
         (r(1, 1, 1), r(4, 4, 4), r(3, 2, 4), r(3, 2, 4), ("adjudicated",) * 3),
     ],
 )
@@ -108,6 +108,18 @@ def test_adjacent_mean_adjudicate(first, second, third, final, detail):
     decision = ADJACENT_MEAN.adjudicate(SCALE, PASS, first, second, third)
     assert decision.final == final
     assert tuple(decision.detail[c] for c in ("REFL", "THINK", "WWO")) == detail
+
+
+def test_adjudication_policy_all_settles_every_criterion_on_a_pass_fail_split():
+    rule = rules.resolution_rule({"kind": "adjacent_mean", "adjudicate": "all"})
+    decision = rule.adjudicate(SCALE, PASS, r(3, 3, 3), r(2, 3, 3), r(2, 2, 2))
+    assert decision.final == r(2, 2, 2)
+    assert set(decision.detail.values()) == {"adjudicated"}
+    # without a pass/fail split the policy changes nothing: only the criteria too far apart
+    same = rule.adjudicate(SCALE, PASS, r(4, 4, 4), r(2, 4, 3), r(3, 1, 1))
+    assert same.final == r(3, 4, 3.5)
+    with pytest.raises(ValueError, match="adjudication policy"):
+        rules.resolution_rule({"kind": "adjacent_mean", "adjudicate": "some"})
 
 
 def test_distances_count_levels_not_points():

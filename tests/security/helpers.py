@@ -98,10 +98,12 @@ def _closed_part_two(seat_id: int, essay: str, now: datetime):
 
 
 def _ready_grader(user: User, now: datetime) -> None:
-    from app.grading import services as grading
+    from app.grading import graders as grading
 
     profile = grading.ensure_profile(user)
     profile.calibrated_at = profile.conflicts_declared_at = now
+    current = grading.open_round()
+    profile.declared_round_id = current.id if current is not None else None
     profile.capacity = max(profile.capacity, 5)
     db.session.flush()
 
@@ -111,7 +113,7 @@ def build_world(app, runner, essay: str = "An essay about the family's first vis
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, (result.output, result.exception)
     from app import audit
-    from app.grading import services as grading
+    from app.grading import queue as grading
     from app.models import Conflict, ExamWindow, Incident, Response
 
     world = World()
@@ -133,7 +135,7 @@ def build_world(app, runner, essay: str = "An essay about the family's first vis
         world.grader_ids = {g.email: g.id for g in graders}
         grader1 = db.session.get(User, world.grader_ids["grader1@demo.example"])
         _ready_grader(grader1, now)
-        reading = grading.next_response(grader1, now)
+        reading = grading.next_response(grader1, now).reading
         world.reading_code = reading.response.code if reading else ""
         world.response_codes = list(
             db.session.scalars(select(Response.code).where(Response.attempt_id == closed.id))

@@ -298,12 +298,14 @@ def _sit(site, candidate, seat_id, payload) -> None:
 
 
 def _ready(app, people):
-    from app.grading import services
+    from app.grading import graders
 
     with app.app_context():
         for key in ("grader", "grader2"):
-            profile = services.ensure_profile(db.session.get(User, people[key].id))
+            profile = graders.ensure_profile(db.session.get(User, people[key].id))
             profile.capacity, profile.calibrated_at, profile.conflicts_declared_at = 10, NOW, NOW
+            current = graders.open_round()
+            profile.declared_round_id = current.id if current is not None else None
         db.session.commit()
 
 
