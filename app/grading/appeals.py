@@ -17,6 +17,7 @@ from app import audit
 from app.extensions import db
 from app.grading import results, rules, settings
 from app.grading.errors import GradingError
+from app.mail import notices
 from app.models import Appeal, Attempt, Conflict, Reading, Result, Seat, User
 from app.models.grading import Response
 
@@ -88,6 +89,7 @@ def decide(coordinator: User, appeal_id: int, accept: bool, reason: str, now: da
     audit.record(
         f"appeal.{appeal.status}", appeal, actor=coordinator, now=now, reason=reason.strip()
     )
+    notices.appeal_news(db.session.get(User, appeal.candidate_id), now)
     return appeal
 
 
@@ -196,6 +198,5 @@ def _apply_review(response: Response, review: Reading, now: datetime) -> bool:
 
 
 def notify_candidate_of_outcome(appeal: Appeal) -> None:
-    """Email call point for the appeal's outcome. The platform has no mail yet: the candidate
-    reads the outcome on My results; when mail is added, send it from here."""
-    return None
+    """Tell the candidate by email that the review is complete (the outcome is on My results)."""
+    notices.appeal_news(db.session.get(User, appeal.candidate_id), appeal.outcome_at)

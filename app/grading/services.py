@@ -65,8 +65,8 @@ def _tell_graders(attempt: Attempt, now: datetime) -> None:
     # Once per grader per sitting (the dedupe key): the first response of a round opens it.
     from app.mail import notices  # mail composes from the exam package, which imports this one
 
-    graders = select(User).where(User.role.in_(GRADER_ROLES), User.is_active)
-    for grader in db.session.scalars(graders.order_by(User.id)):
+    staff = select(User).where(User.role.in_(graders.GRADER_ROLES), User.is_active)
+    for grader in db.session.scalars(staff.order_by(User.id)):
         notices.grading_open(grader, f"sitting-{attempt.seat.sitting_id}", now)
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 
-from app.codes import PART_LABELS, PARTS, track_label
+from app.codes import PART_LABELS, track_label
 from app.exam.services import form_for
 from app.exam.timing import allowed_duration
 from app.mail.calendar import seat_calendar
@@ -70,7 +70,7 @@ def _minutes(span: timedelta) -> int:
 def seat_parts(seat: Seat) -> list[PartTime]:
     """Each part offered to the seat with its duration including accommodations."""
     parts = []
-    for part in PARTS:
+    for part in seat.part_list:  # a retake seat sits only the parts it names
         form = form_for(seat, part)
         if form is not None:
             parts.append(PartTime(PART_LABELS[part], _minutes(allowed_duration(form, seat))))
@@ -123,6 +123,17 @@ def results_released(candidate: User, now: datetime) -> MailMessage | None:
         "results_released",
         candidate,
         "Your Endorsement exam results are available",
+        now,
+        url=link("results.mine"),
+    )
+
+
+def appeal_news(candidate: User, now: datetime) -> MailMessage | None:
+    """The review request was decided or its review is complete: a link to My results only."""
+    return _queue(
+        "appeal_news",
+        candidate,
+        "News about your request for a review",
         now,
         url=link("results.mine"),
     )
