@@ -54,6 +54,8 @@ def _too_large(error: RequestEntityTooLarge):
 
 def _server_error(error: Exception):
     db.session.rollback()  # nothing half-done may be committed by a later request
+    # the operator needs the cause; the person sees only that nothing was changed
+    current_app.logger.error("Unhandled error", exc_info=error)
     return render_error(500, "The server could not finish this request. Nothing was changed.")
 
 

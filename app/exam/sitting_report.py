@@ -75,7 +75,7 @@ def _late_counts(attempt_ids: list[int]) -> dict[int, int]:
         .where(LateAnswer.attempt_id.in_(attempt_ids))
         .group_by(LateAnswer.attempt_id)
     )
-    return dict(db.session.execute(stmt).tuples())
+    return {attempt_id: n for attempt_id, n in db.session.execute(stmt)}
 
 
 def _incidents_by_seat(sitting: Sitting) -> dict[int | None, list[Incident]]:

@@ -22,7 +22,9 @@ def admit(app, seat_id):
     with app.app_context():
         seat = db.session.get(Seat, seat_id)
         proctor = db.session.scalar(select(User).where(User.role == "proctor"))
-        proctoring.act_on_seat(seat, "admit", "ID checked", 0, proctor, now_utc())
+        proctoring.act_on_seat(
+            seat, proctoring.SeatAction("admit", "ID checked", id_checked=True), proctor, now_utc()
+        )
         db.session.commit()
 
 
@@ -138,7 +140,7 @@ def test_offline_across_the_deadline_keeps_every_answer_until_the_proctor_accept
     desk = browser.new_context()
     proctor_page = desk.new_page()
     browser_sign_in(proctor_page, live_server, proctor.email, PASSWORD)
-    proctor_page.get_by_role("link", name="Test sitting").click()
+    proctor_page.get_by_role("link", name="Test sitting", exact=True).click()
     expect(proctor_page.locator("#roster")).to_contain_text("3 answers arrived", timeout=10_000)
     expect(proctor_page.locator("#roster")).to_contain_text(
         "made offline before the deadline per the browser"
@@ -321,7 +323,12 @@ def test_a_close_is_not_announced_as_minutes_left(
     with app.app_context():
         seat = db.session.get(Seat, seat_id)
         proctor = db.session.scalar(select(User).where(User.role == "proctor"))
-        proctoring.act_on_seat(seat, "force_submit", "end of sitting", 0, proctor, now_utc())
+        proctoring.act_on_seat(
+            seat,
+            proctoring.SeatAction("force_submit", "end of sitting", confirmed=True),
+            proctor,
+            now_utc(),
+        )
         db.session.commit()
     page.wait_for_url("**/receipt", timeout=15_000)
     expect(page.locator("h1")).to_contain_text("submitted")

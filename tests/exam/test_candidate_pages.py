@@ -51,7 +51,10 @@ def test_a_voided_seat_says_so_on_my_exams_and_the_receipt(app, client, exam_sea
     with app.app_context():
         seat = db.session.get(Seat, seat_id)
         proctoring.act_on_seat(
-            seat, "void", "conduct", 0, db.session.get(User, proctor.id), datetime.now(UTC)
+            seat,
+            proctoring.SeatAction("void", "conduct", confirmed=True),
+            db.session.get(User, proctor.id),
+            datetime.now(UTC),
         )
         db.session.commit()
     home = client.get("/exam/").text

@@ -287,7 +287,10 @@ def test_a_voided_seat_keeps_no_late_answers_and_says_nothing_more_is_saved(
     with app.app_context():
         seat = db.session.get(Seat, seat_id)
         proctoring.act_on_seat(
-            seat, "void", "conduct", 0, db.session.get(User, proctor.id), now_utc()
+            seat,
+            proctoring.SeatAction("void", "conduct", confirmed=True),
+            db.session.get(User, proctor.id),
+            now_utc(),
         )
         db.session.commit()
     response = save(client, public_id, token, item, "b", 1, ct)
