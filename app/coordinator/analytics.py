@@ -243,14 +243,16 @@ def _download(table: pd.DataFrame, fmt: str, name: str) -> Response:
     table = _inert(table)
     stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name)
     if fmt == "csv":
-        body = table.to_csv(index=False, float_format="%.4f").encode("utf-8")
+        # full precision: rounding is for display (repr floats read back exactly)
+        body = table.to_csv(index=False).encode("utf-8")
     else:
         buffer = io.BytesIO()
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
             table.to_excel(writer, index=False, sheet_name=stem[:31])
         body = buffer.getvalue()
     filename = f"{stem}.{fmt}"
-    response = Response(body, mimetype=FORMATS[fmt])
+    # content_type, not mimetype: Flask would append a second charset to a text/ mimetype
+    response = Response(body, content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

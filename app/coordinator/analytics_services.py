@@ -24,8 +24,8 @@ from app.analysis.outcomes import (
     DEFAULT_BY,
     GROUPS,
     criterion_rates,
-    grouped_pass_rates,
     parse_by,
+    shown_together,
     window_order,
 )
 from app.analysis.rates import cut_score_impact, score_distribution
@@ -310,10 +310,12 @@ def pass_rate_report(filters: Filters) -> RateReport:
     everything = frames.results_frame()
     results = _narrowed(everything, filters)
     minimum = min_group()
+    # one page, one protection: the by-window table is a margin of most groupings
+    rates, by_window = shown_together(results, [list(filters.by), ["window", "part"]], minimum)
     return RateReport(
         filters=filters,
-        rates=grouped_pass_rates(results, list(filters.by), minimum),
-        by_window=grouped_pass_rates(results, ["window", "part"], minimum),
+        rates=rates,
+        by_window=by_window,
         n=len(results),
         windows=window_order(everything),
         min_group=minimum,
