@@ -1,21 +1,25 @@
 """Coordinator analytics pages: item analysis, pass rates, scores and cut score, Part Two.
 
 Every table downloads as CSV or XLSX and every chart is an SVG from its own route, drawn from
-the same filters as the page (passed along in the query string). Read-only: nothing commits.
+the same filters as the page (passed along in the query string). Read-only but for the item
+analysis cache, which the item views commit.
 """
 
 import io
 
 import pandas as pd
 from flask import Blueprint, Response, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from app.analysis.outcomes import CRITERION_GROUPS, GROUPS
 from app.auth.roles import role_required
 from app.codes import ENDORSEMENTS
 from app.coordinator import analytics_charts as charts
+from app.coordinator import analytics_items as items_service
 from app.coordinator import analytics_services as services
 from app.coordinator.analytics_services import AnalyticsError
 from app.errors import render_error
+from app.extensions import db
 from app.models import now_utc
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
@@ -53,17 +57,29 @@ def index():
 
 
 def _item_report(code: str):
-    version = services.parse_version(request.args.get("version"))
-    window = request.args.get("window") or None
-    return services.item_report(code, version, window, now_utc())
+    report = items_service.item_report(items_service.parse_selection(code, request.args), now_utc())
+    _keep_cache()
+    return report
+
+
+def _keep_cache() -> None:
+    """Commit the item analysis cache row a read may have written (the one write here)."""
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request stored the same analysis first: theirs stands
+        db.session.rollback()
 
 
 @bp.get("/items/<code>")
 @role_required("coordinator")
 def items(code: str):
     """A form's item analysis: test summary, scatter, item table with flagged items marked."""
+    report = _item_report(code)
     return render_template(
-        "coordinator/analytics/items.html", report=_item_report(code), query=_query()
+        "coordinator/analytics/items.html",
+        report=report,
+        query=report.selection.query(),
+        scopes=items_service.SCOPES,
     )
 
 
@@ -80,33 +96,36 @@ def items_chart(code: str):
 @bp.get("/items/<code>/download/<table>.<fmt>")
 @role_required("coordinator")
 def download_items(code: str, table: str, fmt: str):
-    """The item table or the test summary as CSV or XLSX."""
+    """The item table, the option table or the test summary as CSV or XLSX."""
     _check_format(fmt)
     report = _item_report(code)
     suffix = f"-{report.window}" if report.window else ""
-    return _download(services.item_table(report, table), fmt, f"{code}{suffix}-{table}")
+    return _download(items_service.item_table(report, table), fmt, f"{code}{suffix}-{table}")
 
 
 @bp.get("/items/<code>/item/<key>")
 @role_required("coordinator")
 def item(code: str, key: str):
-    """One item: its stem and options with shares overall, upper and lower 27%, the key."""
+    """One item: its stem and options with counts and shares overall, upper and lower 27%."""
     detail = _item_detail(code, key)
-    return render_template("coordinator/analytics/item.html", detail=detail, query=_query())
+    return render_template(
+        "coordinator/analytics/item.html", detail=detail, query=detail.selection.query()
+    )
 
 
 @bp.get("/items/<code>/item/<key>/options.<fmt>")
 @role_required("coordinator")
 def download_options(code: str, key: str, fmt: str):
-    """One item's option shares as CSV or XLSX."""
+    """One item's option table as CSV or XLSX."""
     _check_format(fmt)
     return _download(_item_detail(code, key).options, fmt, f"{code}-{key}-options")
 
 
 def _item_detail(code: str, key: str):
-    version = services.parse_version(request.args.get("version"))
-    window = request.args.get("window") or None
-    return services.item_detail(code, key, version, window, now_utc())
+    selection = items_service.parse_selection(code, request.args)
+    detail = items_service.item_detail(selection, key, now_utc())
+    _keep_cache()
+    return detail
 
 
 # --- pass rates ------------------------------------------------------------------------------
@@ -219,11 +238,6 @@ def download_criteria(fmt: str):
 
 
 # --- responses -------------------------------------------------------------------------------
-
-
-def _query() -> dict:
-    """The page's window and version, carried into its chart, download and item links."""
-    return {k: v for k in ("window", "version") if (v := request.args.get(k))}
 
 
 def _check_format(fmt: str) -> None:

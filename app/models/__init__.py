@@ -1,5 +1,6 @@
 """All models, imported so Alembic and the app see one metadata."""
 
+from app.models.analysis import ItemAnalysisCache
 from app.models.attempts import Answer, Attempt, Result
 from app.models.audit import AuditEvent
 from app.models.bank import Form, FormEntry, Item, Rubric, Vignette
@@ -29,6 +30,7 @@ __all__ = [
     "GraderProfile",
     "Incident",
     "Item",
+    "ItemAnalysisCache",
     "LoginFailure",
     "Reading",
     "Resolution",

@@ -92,7 +92,8 @@ def with_part_two(app):
 
 
 def test_item_csv_has_the_contract_columns_and_figures(coordinator, world):
-    table = pd.read_csv(io.BytesIO(coordinator.get(f"{BASE}/items/{CODE}/download/items.csv").data))
+    url = f"{BASE}/items/{CODE}/download/items.csv?attempts=all"
+    table = pd.read_csv(io.BytesIO(coordinator.get(url).data))
     assert table.columns.tolist()[:7] == [
         "item_id",
         "n",
@@ -105,8 +106,27 @@ def test_item_csv_has_the_contract_columns_and_figures(coordinator, world):
     assert table["p"].tolist() == [0.75, 0.5, 0.5, 0.5]
 
 
+def test_item_analysis_defaults_to_first_attempts(coordinator, world):
+    # c2's Window Two retake (4/4) is left out: T-001 right for c1 and c2 of c1, c2, c3
+    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    assert "first attempts only" in html and "version 1" in html
+    table = pd.read_csv(io.BytesIO(coordinator.get(f"{BASE}/items/{CODE}/download/items.csv").data))
+    assert table["p"].tolist() == [2 / 3, 1 / 3, 1 / 3, 1 / 3]
+    assert table["n"].tolist() == [3] * 4
+
+
+def test_a_small_sample_shows_n_and_p_only_with_a_note(coordinator, world):
+    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    assert "Small sample: 3 attempts, fewer than 30." in html
+    assert "not estimated: fewer than 30 attempts" in html
+    assert "Feldt" not in html.split("How these are worked out")[0]
+    table = pd.read_csv(io.BytesIO(coordinator.get(f"{BASE}/items/{CODE}/download/items.csv").data))
+    assert table[["rpb", "d27", "alpha_if_deleted"]].isna().all().all()
+    assert table["flag"].isna().all()  # blank in CSV
+
+
 def test_the_xlsx_item_table_holds_the_same_figures(coordinator, world):
-    data = coordinator.get(f"{BASE}/items/{CODE}/download/items.xlsx").data
+    data = coordinator.get(f"{BASE}/items/{CODE}/download/items.xlsx?attempts=all").data
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     header = [cell.value for cell in sheet[1]]
     p = header.index("p")
@@ -179,7 +199,9 @@ def test_groups_at_the_minimum_show_their_rates(coordinator, world, open_groups)
 def test_flagged_items_are_highlighted(app, coordinator, world, monkeypatch):
     # T-001 (p = .75) is the only item above this threshold; thresholds are configuration
     monkeypatch.setitem(app.config, "ITEM_FLAG_THRESHOLDS", {"easy_above": 0.7})
-    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "ITEM_MIN_N", 1)
+    monkeypatch.setitem(app.config, "ITEM_FLAG_MIN_N", 1)
+    html = coordinator.get(f"{BASE}/items/{CODE}?attempts=all").get_data(as_text=True)
     rows = [row for row in html.split("<tr") if "item/T-00" in row]
     assert len(rows) == 4
     flagged = [row for row in rows if 'class="flagged"' in row]
@@ -190,7 +212,7 @@ def test_flagged_items_are_highlighted(app, coordinator, world, monkeypatch):
 
 
 def test_item_detail_shows_stem_options_shares_and_the_key(coordinator, world):
-    html = coordinator.get(f"{BASE}/items/{CODE}/item/T-001").get_data(as_text=True)
+    html = coordinator.get(f"{BASE}/items/{CODE}/item/T-001?attempts=all").get_data(as_text=True)
     assert "Stem of T-001 v1: which is best?" in html
     assert "Option b of T-001" in html
     assert "Version 1" in html
@@ -205,7 +227,7 @@ def test_mixed_versions_say_so_and_link_each_version(app, coordinator, world):
 
     with app.app_context():
         _second_version(items_changed=True)
-    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    html = coordinator.get(f"{BASE}/items/{CODE}?version=all").get_data(as_text=True)
     assert "have different items" in html and "version=2" in html
     assert coordinator.get(f"{BASE}/items/{CODE}?version=2").status_code == 200
 
