@@ -77,9 +77,9 @@ def _unframe(data: dict) -> pd.DataFrame:
             frame[column] = frame[column].astype("Int64")
         elif column in INT_COLUMNS:
             frame[column] = frame[column].astype("int64")
-        elif column == "item_id" or column == "option" or column == "flag":
-            frame[column] = frame[column].astype(object)
-        elif frame[column].dtype == object and column != "is_key":
+        elif column in ("item_id", "option", "flag", "is_key"):
+            continue
+        elif frame[column].dtype == object:  # all-None float columns come back as objects
             frame[column] = pd.to_numeric(frame[column]).astype(float)
     return frame
 
