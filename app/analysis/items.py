@@ -385,39 +385,33 @@ def _item_table(encoded: _Encoded, tallies: _Tallies, thresholds: FlagThresholds
 def _option_table(encoded: _Encoded, tallies: _Tallies) -> pd.DataFrame:
     """One row per item and option (its own options, any other chosen, then omitted)."""
     n, size = len(tallies.totals), tallies.group_size
-    total_sum, total_squares = (
-        int(tallies.totals.sum()),
-        int(np.dot(tallies.totals, tallies.totals)),
-    )
+    totals = tallies.totals
+    total_sum, total_squares = int(totals.sum()), int(np.dot(totals, totals))
     var_total = float(n * total_squares - total_sum * total_sum)
-    frames = []
-    for item, item_id in enumerate(encoded.item_ids):
-        columns = [(label, slot) for label, slot in _option_columns(encoded.options)
-                   if encoded.own[item, slot] or tallies.overall[item, slot] > 0]  # fmt: skip
-        labels, slots = [c[0] for c in columns], np.array([c[1] for c in columns], dtype=np.intp)
-        count = tallies.overall[item, slots]
-        # point-biserial of choosing the option with the total score (n**2-scaled, exact ints)
-        cov = n * tallies.total_of_option[item, slots] - count * total_sum
-        spread = np.sqrt((n * count - count * count).astype(float)) * math.sqrt(var_total)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "item_id": item_id,
-                    "option": labels,
-                    "is_key": slots == encoded.key_slots[item],
-                    "count": count,
-                    "share": _ratio(count, n),
-                    "share_upper": _ratio(tallies.upper[item, slots], size),
-                    "share_lower": _ratio(tallies.lower[item, slots], size),
-                    "count_upper": tallies.upper[item, slots],
-                    "count_lower": tallies.lower[item, slots],
-                    "rpb": _ratio(cov, spread),
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(columns=OPTION_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    labels, slots = zip(*_option_columns(encoded.options), strict=True)
+    slots = np.asarray(slots, dtype=np.intp)
+    count = tallies.overall[:, slots]  # (k, options) in label order, omitted last
+    items, position = np.nonzero(encoded.own[:, slots] | (count > 0))  # row-major: by item
+    chosen = slots[position]
+    count = tallies.overall[items, chosen]
+    # point-biserial of choosing the option with the total score (n**2-scaled, exact ints)
+    cov = n * tallies.total_of_option[items, chosen] - count * total_sum
+    spread = np.sqrt((n * count - count * count).astype(float)) * math.sqrt(max(var_total, 0))
+    return pd.DataFrame(
+        {
+            "item_id": pd.Series(encoded.item_ids, dtype=object).iloc[items].to_numpy(),
+            "option": np.asarray(labels, dtype=object)[position],
+            "is_key": chosen == encoded.key_slots[items],
+            "count": count,
+            "share": _ratio(count, n),
+            "share_upper": _ratio(tallies.upper[items, chosen], size),
+            "share_lower": _ratio(tallies.lower[items, chosen], size),
+            "count_upper": tallies.upper[items, chosen].astype(float),
+            "count_lower": tallies.lower[items, chosen].astype(float),
+            "rpb": _ratio(cov, spread),
+        },
+        columns=OPTION_COLUMNS,
+    )
 
 
 def _option_columns(options: list[str]) -> list[tuple[str, int]]:
