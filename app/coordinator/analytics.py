@@ -16,6 +16,7 @@ from app.auth.roles import role_required
 from app.codes import ENDORSEMENTS
 from app.coordinator import analytics_charts as charts
 from app.coordinator import analytics_items as items_service
+from app.coordinator import analytics_windows as windows_service
 from app.coordinator import analytics_services as services
 from app.coordinator.analytics_services import AnalyticsError
 from app.errors import render_error
@@ -126,6 +127,48 @@ def _item_detail(code: str, key: str):
     detail = items_service.item_detail(selection, key, now_utc())
     _keep_cache()
     return detail
+
+
+@bp.get("/items/<code>/windows")
+@role_required("coordinator")
+def windows(code: str):
+    """A form across exam windows: test-level figures, and one item's p and rpb (drift)."""
+    comparison = _comparison(code)
+    return render_template(
+        "coordinator/analytics/windows.html",
+        comparison=comparison,
+        query=comparison.selection.query(),
+        scopes=items_service.SCOPES,
+    )
+
+
+@bp.get("/items/<code>/windows.svg")
+@role_required("coordinator")
+def windows_chart(code: str):
+    """Test-level figures and one item's p and rpb across windows."""
+    comparison = _comparison(code)
+    return _svg(charts.window_drift(comparison.tests, comparison.drift, comparison.item))
+
+
+@bp.get("/items/<code>/windows/download/<table>.<fmt>")
+@role_required("coordinator")
+def download_windows(code: str, table: str, fmt: str):
+    """The per-window test table or the item's drift table as CSV or XLSX."""
+    _check_format(fmt)
+    comparison = _comparison(code)
+    tables = {"tests": comparison.tests, "drift": comparison.drift}
+    if table not in tables:
+        raise AnalyticsError(f"There is no table {table!r} here: use tests or drift.")
+    return _download(tables[table], fmt, f"{code}-windows-{table}")
+
+
+def _comparison(code: str):
+    args = request.args.to_dict()
+    args.pop("window", None)  # every window is the point here
+    selection = items_service.parse_selection(code, args)
+    comparison = windows_service.compare_windows(selection, request.args.get("item"), now_utc())
+    _keep_cache()
+    return comparison
 
 
 # --- pass rates ------------------------------------------------------------------------------

@@ -198,3 +198,37 @@ def _low(values: pd.Series) -> float:
 
 def _part_label(part: str) -> str:
     return {"MC": "Part One", "VIGNETTE": "Part Two"}.get(part, part)
+
+
+def window_drift(tests: pd.DataFrame, drift: pd.DataFrame, item: str) -> bytes:
+    """Across windows: KR-20 (Feldt interval) and pass rate above; one item's p (Wilson
+    interval) and rpb below. A missing figure (small window) is a gap, never a zero."""
+    fig = Figure(figsize=(12.0, 6.6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    positions = np.arange(len(tests))
+    _with_interval(top, positions, tests["kr20"], tests["kr20_low"], tests["kr20_high"],
+                   BLUE, "KR-20 (Feldt 95%)")  # fmt: skip
+    _with_interval(top, positions + 0.08, tests["pass_rate"], tests["pass_low"],
+                   tests["pass_high"], GREEN, "pass rate (Wilson 95%)")  # fmt: skip
+    top.set_ylim(0, 1.02)
+    top.set_title("Test level by window", fontsize=12)
+    _with_interval(bottom, positions, drift["p"], drift["p_low"], drift["p_high"], BLUE,
+                   f"{item}: p (Wilson 95%)")  # fmt: skip
+    bottom.plot(positions + 0.08, drift["rpb"], color=RED, marker="s", linestyle="--",
+                label=f"{item}: rpb")  # fmt: skip
+    bottom.axhline(0, color=GREY, linewidth=0.8)
+    bottom.set_ylim(min(-0.2, float(np.nanmin([*drift["rpb"], 0.0])) - 0.05), 1.02)
+    bottom.set_title(f"Item {item} by window (drift)", fontsize=12)
+    bottom.set_xticks(positions, tests["window"], rotation=15, ha="right", fontsize=10)
+    for ax in (top, bottom):
+        ax.grid(True, color="#e3e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.tick_params(labelsize=10)
+        ax.legend(loc="lower left", fontsize=9)
+    return _svg(fig)
+
+
+def _with_interval(ax, x, value, low, high, colour, label) -> None:
+    value, low, high = (np.asarray(v, dtype=float) for v in (value, low, high))
+    ax.errorbar(x, value, yerr=[value - low, high - value], color=colour, marker="o",
+                capsize=4, label=label)  # fmt: skip

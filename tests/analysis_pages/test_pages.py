@@ -252,3 +252,27 @@ def test_the_coordinator_nav_links_analytics(coordinator, world):
 def test_empty_platform_pages_render(coordinator):
     for url in (f"{BASE}/", f"{BASE}/pass-rates", f"{BASE}/scores", f"{BASE}/part-two"):
         assert coordinator.get(url).status_code == 200, url
+
+
+def test_window_comparison_is_reached_from_the_items_page(coordinator, world):
+    html = coordinator.get(f"{BASE}/items/{CODE}?attempts=all").get_data(as_text=True)
+    link = html.split("Compare this form across exam windows")[0].rsplit('href="', 1)[1]
+    page = coordinator.get(link.split('"')[0].replace("&amp;", "&"))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    # Window One: c1, c2, c3 closed (c4 open, c5 voided); Window Two: c2's retake
+    assert "Window One" in text and "Window Two" in text
+    drift = text.split("Item T-001 by window")[1]
+    assert "0.67" in drift and "1.00" in drift  # T-001: 2 of 3, then 1 of 1
+    assert "suppressed (fewer than 5)" in text  # pass rates of 3 and 1 attempts
+
+
+def test_window_comparison_chart_and_tables(coordinator, world):
+    base = f"{BASE}/items/{CODE}/windows"
+    chart = coordinator.get(f"{base}.svg?attempts=all&item=T-002")
+    assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
+    assert "T-002" in chart.get_data(as_text=True)
+    drift = pd.read_csv(io.BytesIO(coordinator.get(f"{base}/download/drift.csv?attempts=all").data))
+    assert drift["window"].tolist() == [W1, "Window Two"]
+    assert drift["p"].tolist() == [2 / 3, 1.0]
+    assert coordinator.get(f"{base}?item=NOPE").status_code == 404
