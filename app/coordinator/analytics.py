@@ -16,8 +16,8 @@ from app.auth.roles import role_required
 from app.codes import ENDORSEMENTS
 from app.coordinator import analytics_charts as charts
 from app.coordinator import analytics_items as items_service
-from app.coordinator import analytics_windows as windows_service
 from app.coordinator import analytics_services as services
+from app.coordinator import analytics_windows as windows_service
 from app.coordinator.analytics_services import AnalyticsError
 from app.errors import render_error
 from app.extensions import db
