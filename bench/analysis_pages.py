@@ -24,8 +24,9 @@ FORM = "IMH-P1-SAMPLE"
 BASE = "/coordinator/analytics"
 
 
-def build(attempts: int):
-    """A fresh app and database holding about `attempts` closed attempts of FORM."""
+def build(attempts: int, reuse: str | None = None):
+    """A fresh app and database holding about `attempts` closed attempts of FORM (or the
+    database a previous run left in `reuse`, as it is)."""
     from flask_migrate import upgrade
 
     from app import create_app
@@ -35,12 +36,15 @@ def build(attempts: int):
     from app.extensions import db
     from app.models import now_utc
 
-    folder = tempfile.mkdtemp(prefix="bench-analysis-")
+    folder = reuse or tempfile.mkdtemp(prefix="bench-analysis-")
 
     class BenchConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder}/bench.sqlite"
+        PROPAGATE_EXCEPTIONS = True  # a failing page shows its traceback
 
     app = create_app(BenchConfig)
+    if reuse:
+        return app, "reused", folder
     # first timers split over the windows; about a quarter fail and most of those come back
     history.CANDIDATES = int(attempts / 1.2)
     history.TRACK_WEIGHTS = (0.5, 0.2, 0.15, 0.15, 0, 0, 0, 0)
@@ -76,10 +80,11 @@ def timed(call) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=10_000)
+    parser.add_argument("--reuse", help="the folder a previous run printed: skip seeding")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     seeding = time.perf_counter()
-    app, summary, folder = build(args.attempts)
+    app, summary, folder = build(args.attempts, args.reuse)
     print(f"seeded in {time.perf_counter() - seeding:.0f} s: {summary}")
 
     from app.analysis import frames
@@ -89,6 +94,13 @@ def main() -> None:
     from tests.conftest import sign_in
 
     with app.app_context():
+        from sqlalchemy import delete
+
+        from app.extensions import db
+        from app.models import ItemAnalysisCache
+
+        db.session.execute(delete(ItemAnalysisCache))  # every run starts cold
+        db.session.commit()
         responses, key = frames.part_one_responses(FORM, now_utc(), first_only=False)
         print(f"{FORM}: {len(responses)} closed attempts x {len(key)} items")
         raw = [
@@ -109,7 +121,7 @@ def main() -> None:
         cold = timed(lambda url=url: _ok(client.get(url)))
         warm = [timed(lambda url=url: _ok(client.get(url))) for _ in range(5)]
         print(f"{name:<12} cold {cold:6.0f} ms   warm median {statistics.median(warm):5.0f} ms")
-    print(f"(database in {folder}; delete it when done)")
+    print(f"(database in {folder}: --reuse it, or delete it when done)")
     np.random.default_rng(0)  # keep numpy imported before timing, as the app does
 
 

@@ -25,6 +25,7 @@ from app.coordinator.analytics_services import (
     records,
 )
 from app.models import Form, Item
+from app.security import is_whole_number
 
 SCOPES = {"first": "First attempts only", "all": "All attempts (first attempts and retakes)"}
 POOLED = "all"
@@ -55,7 +56,7 @@ def parse_selection(code: str, args) -> Selection:
     if raw == POOLED:
         version = None
     elif raw:
-        if not raw.isdigit() or not 0 < int(raw) < 100_000:
+        if not is_whole_number(raw) or not 0 < int(raw) < 100_000:
             raise AnalyticsError(f"Version {raw!r} is not a version number.", 400)
         version = int(raw)
     else:
