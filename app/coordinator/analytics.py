@@ -212,7 +212,12 @@ def download_pass_rates(table: str, fmt: str):
 
 
 def _score_report():
-    return services.score_report(services.parse_filters(request.args, default_by=()))
+    # one form and first attempts unless pooling is chosen: a pass rate mixing forms and
+    # retakes answers no question a board asks
+    codes = services.part_one_codes()
+    defaults = {"attempt": "first", "form": codes[0] if codes else None}
+    filters = services.parse_filters(request.args, default_by=(), defaults=defaults)
+    return services.score_report(filters)
 
 
 @bp.get("/scores")
@@ -224,6 +229,7 @@ def scores():
         "coordinator/analytics/scores.html",
         report=report,
         query=report.filters.query(),
+        forms=services.part_one_codes(),
         endorsements=ENDORSEMENTS,
     )
 

@@ -29,6 +29,7 @@ from app.models import ExamWindow, Form, Result, Seat, Sitting
 
 SCORE_BINS = tuple(range(0, 101, 5))
 ATTEMPT_KINDS = ("first", "retake")
+POOLED = "all"
 
 
 class AnalyticsError(Exception):
@@ -47,11 +48,15 @@ class Filters:
     part: str | None = None
     endorsement: str | None = None
     attempt: str | None = None
+    form: str | None = None
     by: tuple[str, ...] = ()
 
     def query(self) -> dict:
-        """The filters as URL query arguments, so charts and downloads show the same data."""
+        """The filters as URL query arguments, so charts and downloads show the same data
+        (a pooled attempt or form is said as "all", so a page's default cannot replace it)."""
         args = {k: v for k, v in vars(self).items() if k != "by" and v is not None}
+        args.setdefault("attempt", POOLED)
+        args.setdefault("form", POOLED)
         return {**args, "by": list(self.by) or [""]}
 
 
@@ -65,13 +70,25 @@ def flag_thresholds() -> FlagThresholds:
     return FlagThresholds(**current_app.config.get("ITEM_FLAG_THRESHOLDS", {}))
 
 
-def parse_filters(args, default_by=DEFAULT_BY, groups=tuple(GROUPS)) -> Filters:
-    """Filters from query arguments; `by` absent means the page's default grouping."""
+def parse_filters(
+    args, default_by=DEFAULT_BY, groups=tuple(GROUPS), defaults: dict | None = None
+) -> Filters:
+    """Filters from query arguments; `by` absent means the page's default grouping, an absent
+    attempt or form the page's default (`defaults`), and "all" pools them explicitly."""
+    defaults = defaults or {}
+    names = ("window", "part", "endorsement", "attempt", "form")
+    values = {
+        name: (args.get(name) if name in args else defaults.get(name)) or None for name in names
+    }
+    for name in ("attempt", "form"):
+        if values[name] == POOLED:
+            values[name] = None
     choices = {"part": PARTS, "endorsement": ENDORSEMENTS, "attempt": ATTEMPT_KINDS}
-    values = {name: args.get(name) or None for name in ("window", "part", "endorsement", "attempt")}
     for name, allowed in choices.items():
         if values[name] is not None and values[name] not in allowed:
             raise AnalyticsError(f"Unknown {name} {values[name]!r}: use {', '.join(allowed)}.", 400)
+    if values["form"] is not None and values["form"] not in part_one_codes():
+        raise AnalyticsError(f"There is no Part One form with code {values['form']!r}.", 404)
     try:
         by = parse_by(",".join(args.getlist("by")), groups) if "by" in args else list(default_by)
     except ValueError as problem:
@@ -79,6 +96,12 @@ def parse_filters(args, default_by=DEFAULT_BY, groups=tuple(GROUPS)) -> Filters:
     if values["window"] is not None:
         _window(values["window"])
     return Filters(**values, by=tuple(by))
+
+
+def part_one_codes() -> list[str]:
+    """The Part One form codes, sorted (the scores page defaults to the first)."""
+    stmt = select(Form.code).where(Form.part == "MC").distinct().order_by(Form.code)
+    return list(db.session.scalars(stmt))
 
 
 # --- the index -------------------------------------------------------------------------------
@@ -259,7 +282,7 @@ def _plain(value):
 def _narrowed(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Rows matching every set filter."""
     keep = pd.Series(True, index=frame.index)
-    for name in ("window", "part", "endorsement", "attempt"):
+    for name in ("window", "part", "endorsement", "attempt", "form"):
         value = getattr(filters, name)
         if value is not None and name in frame.columns:
             keep &= frame[name] == value

@@ -276,3 +276,13 @@ def test_window_comparison_chart_and_tables(coordinator, world):
     assert drift["window"].tolist() == [W1, "Window Two"]
     assert drift["p"].tolist() == [2 / 3, 1.0]
     assert coordinator.get(f"{base}?item=NOPE").status_code == 404
+
+
+def test_scores_default_to_one_form_and_first_attempts(coordinator, world, open_groups):
+    html = coordinator.get(f"{BASE}/scores").get_data(as_text=True)
+    assert f"<strong>Showing:</strong> {CODE} · first attempts only" in html
+    # first attempts: c1 (passed) and c2 (failed); the retake only when pooled
+    assert "(1 of 2)" in html
+    pooled = coordinator.get(f"{BASE}/scores?attempt=all&form=all").get_data(as_text=True)
+    assert "first attempts and retakes pooled" in pooled and "(2 of 3)" in pooled
+    assert "attempt=all" in pooled.split("histogram.svg")[1].split('"')[0]
