@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from flask import current_app
 
+from app.analysis import frames
 from app.analysis.rates import wilson_interval
 from app.analysis.reliability import raw_cut
 from app.coordinator.analytics_items import Selection, _analysis, _form_windows
@@ -54,7 +55,10 @@ def compare_windows(selection: Selection, item: str | None, now: datetime) -> Wi
     tests, drift = [], []
     for window in _form_windows(selection.code, now):
         one = Selection(selection.code, selection.version, window, selection.scope)
-        analysis = _analysis(one, forms, now)
+        try:
+            analysis = _analysis(one, forms, now)
+        except frames.MixedVersions as problem:
+            raise AnalyticsError(f"{problem} Compare one version across windows.", 409) from None
         tests.append(_test_row(window, analysis, forms[-1].pass_mark, minimum))
         row = analysis.items.set_index("item_id").loc[item]
         drift.append([window, analysis.n, row["p"], row["p_low"], row["p_high"], row["rpb"]])

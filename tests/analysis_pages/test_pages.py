@@ -286,3 +286,17 @@ def test_scores_default_to_one_form_and_first_attempts(coordinator, world, open_
     pooled = coordinator.get(f"{BASE}/scores?attempt=all&form=all").get_data(as_text=True)
     assert "first attempts and retakes pooled" in pooled and "(2 of 3)" in pooled
     assert "attempt=all" in pooled.split("histogram.svg")[1].split('"')[0]
+
+
+def test_window_comparison_with_a_second_version_never_fails(app, coordinator, world):
+    # pooled per window: a window whose attempts used one version pools fine; a window that
+    # mixed versions with different items would be a 409 naming them, never a 500
+    from tests.analysis_pages.test_frames import _second_version
+
+    with app.app_context():
+        _second_version(items_changed=True)
+    response = coordinator.get(f"{BASE}/items/{CODE}/windows?version=all")
+    assert response.status_code in (200, 409)
+    if response.status_code == 409:
+        assert "have different items" in response.get_data(as_text=True)
+    assert coordinator.get(f"{BASE}/items/{CODE}/windows?version=2").status_code == 200
