@@ -15,8 +15,12 @@ from app.models.grading import (
 )
 from app.models.people import Approval, LoginFailure, User
 from app.models.sittings import ExamWindow, Incident, Seat, Sitting, SittingForm
+from app.models.standards import AngoffPanellist, AngoffRating, AngoffStudy
 
 __all__ = [
+    "AngoffPanellist",
+    "AngoffRating",
+    "AngoffStudy",
     "Answer",
     "Approval",
     "Attempt",
