@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.exam.routes import bp as exam_bp
     from app.grading.coordinator_routes import bp as results_bp
     from app.grading.routes import bp as grading_bp
+    from app.standards.routes import bp as standards_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(exam_bp, url_prefix="/exam")
@@ -78,3 +79,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordinator_bp, url_prefix="/coordinator")
     app.register_blueprint(scheduling_bp, url_prefix="/coordinator/schedule")
     app.register_blueprint(analytics_bp, url_prefix="/coordinator/analytics")
+    app.register_blueprint(standards_bp)  # its own /coordinator/... and /standard-setting paths
