@@ -125,8 +125,16 @@ def adopt(study: AngoffStudy, actor: User, now: datetime) -> Form:
     if not cut or not math.isfinite(cut["cut_percent"]):
         raise StandardsError("No panellist has rated every item: there is no cut to adopt.", 409)
     base = study.form
+    newest = db.session.scalar(select(func.max(Form.version)).where(Form.code == base.code))
+    if newest != base.version:
+        # copying the rated version's items over a newer version would undo its changes
+        raise StandardsError(
+            f"{base.code} has a newer version (v{newest}) than the one rated (v{base.version}):"
+            " its items may differ, so this cut cannot be adopted for it.",
+            409,
+        )
     pass_mark = round(cut["cut_percent"], 2)
-    version = db.session.scalar(select(func.max(Form.version)).where(Form.code == base.code)) + 1
+    version = newest + 1
     fields = dict(
         code=base.code,
         title=base.title,

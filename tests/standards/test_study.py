@@ -279,3 +279,22 @@ def test_opening_needs_a_name_and_a_part_one_form(app, world, people):
     assert coordinator.post(STUDIES, form_id="999999", name="X").status_code == 400
     with app.app_context():
         assert _count(AngoffStudy) == 0
+
+
+def test_adopt_is_refused_when_a_newer_form_version_exists(app, world, study, people):
+    coordinator, ids = people["coordinator"], item_ids(app, world.form_id)
+    rate_all(people["ann"], study, ids, ANN)
+    coordinator.post(f"{STUDIES}/{study}/advance", to="round2")
+    coordinator.post(f"{STUDIES}/{study}/advance", to="closed")
+    with app.app_context():
+        old = db.session.get(Form, world.form_id)
+        newer = Form(code=old.code, version=2, title=old.title, endorsement=old.endorsement,
+                     part="MC", duration_minutes=90, pass_mark=70, content_hash="n" * 64)  # fmt: skip
+        db.session.add(newer)
+        db.session.commit()
+    response = coordinator.post(f"{STUDIES}/{study}/adopt")
+    assert response.status_code == 409
+    assert "newer version (v2)" in response.get_data(as_text=True)
+    with app.app_context():
+        assert _count(Form) == 2
+        assert db.session.get(AngoffStudy, study).adopted_form_id is None
