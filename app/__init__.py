@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.grading.routes import bp as grading_bp
     from app.mail.routes import bp as mail_bp
     from app.people.routes import bp as people_bp
+    from app.standards.routes import bp as standards_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(exam_bp, url_prefix="/exam")
@@ -104,3 +105,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(analytics_bp, url_prefix="/coordinator/analytics")
     app.register_blueprint(people_bp, url_prefix="/coordinator/people")
     app.register_blueprint(mail_bp, url_prefix="/coordinator/mail")
+    app.register_blueprint(standards_bp)  # its own /coordinator/... and /standard-setting paths

@@ -76,6 +76,10 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))
     #: groups smaller than this are suppressed in pass-rate reports
     REPORT_MIN_GROUP = int(os.environ.get("REPORT_MIN_GROUP", "5"))
+    #: item analyses of fewer attempts show n and p only (no rpb, d27, KR-20, SEM)
+    ITEM_MIN_N = int(os.environ.get("ITEM_MIN_N", "30"))
+    #: item analyses of fewer attempts flag no item
+    ITEM_FLAG_MIN_N = int(os.environ.get("ITEM_FLAG_MIN_N", "100"))
     #: exam windows close on these application deadlines (month, day)
     WINDOW_DEADLINES = ((1, 31), (4, 30), (7, 31), (10, 31))
     #: minutes of optional break between Part One and Part Two

@@ -121,7 +121,7 @@ def pass_rates_command(by: str, min_group: int | None, out_path: Path | None) ->
         raise click.BadParameter(str(problem), param_hint="--by") from None
     minimum = current_app.config["REPORT_MIN_GROUP"] if min_group is None else min_group
     table = grouped_pass_rates(frames.results_frame(), groups, minimum)
-    text = table.to_csv(index=False, float_format="%.4f")
+    text = table.to_csv(index=False)  # full precision: rounding is for display
     if out_path is None:
         click.echo(text, nl=False)
     else:
@@ -144,7 +144,7 @@ def write_item_report(responses: pd.DataFrame, key: pd.Series, out_path: Path | 
         analysis = analyse_items(responses, key)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    table = analysis.items.to_csv(index=False, float_format="%.4f")
+    table = analysis.items.to_csv(index=False)  # full precision: rounding is for display
     if out_path is None:
         click.echo(table, nl=False)
     else:

@@ -3,25 +3,34 @@
 Responses: one row per candidate attempt (index = candidate id), one column per item id, holding
 the chosen option id (NaN, None or "" = omitted). Option ids are compared as stripped strings.
 Key: a mapping or Series item id -> correct option; it must cover exactly the response columns.
+Options (optional): item id -> that item's own option ids; an option an item does not have gets
+no share (NaN) on that item. Without it, every option seen on the form counts for every item.
 Scoring: correct = 1, wrong or omitted = 0.
 
-Upper and lower groups (d27, option shares by group, flags): candidates are ranked by total
-score, highest first, with a stable sort, so candidates with equal totals keep their input order
-and the earlier one ranks higher. The upper group is the first round(0.27 * n) candidates of
-that ranking (Python's round, at least 1 when n >= 2), the lower group as many from its end. A
-tie across a group boundary is thus settled by input order: deterministic, never random.
+Upper and lower groups (d27, option shares by group, flags): g = round(0.27 * n) candidates
+each (Python's round, at least 1 when n >= 2), taken by total score from the top and from the
+bottom. Candidates tied on the score at a group's boundary share the places left, each weighted
+(places left) / (candidates tied): so the groups, and d27, depend on the scores alone, never on
+the order of the attempts.
+
+Small samples: below `min_n` candidates only n and p are given (rpb, d27, alpha if deleted,
+group shares, KR-20 and SEM are NaN); below `flag_min_n` no item is flagged.
 """
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from app.analysis.rates import wilson_interval
+
 OMITTED = "omitted"
 GROUP_FRACTION = 0.27
 ITEM_COLUMNS = ["item_id", "n", "p", "rpb", "d27", "alpha_if_deleted", "flag"]
+OPTION_COLUMNS = ["item_id", "option", "is_key", "count", "share", "share_upper", "share_lower",
+                  "count_upper", "count_lower", "rpb"]  # fmt: skip
 OMITTED_SLOT = 0
 
 
@@ -33,14 +42,35 @@ class FlagThresholds:
     easy_above: float = 0.95  #: p above this flags `easy`
     low_rpb_below: float = 0.15  #: rpb below this flags `low_rpb`
     negative_rpb_below: float = 0.0  #: rpb below this flags `negative_rpb`
+    #: a distractor needs at least this many (weighted) upper-group choosers to raise
+    #: distractor_attracts_upper or key_not_modal_in_upper (so 1 against 0 raises nothing)
+    distractor_min_count: float = 5.0
 
 
 @dataclass(frozen=True)
 class ItemAnalysis:
-    """The per-item table and the test summary, computed in one pass over the responses."""
+    """The per-item table, the per-option table and the test summary, in one pass."""
 
     items: pd.DataFrame
     summary: dict[str, float]
+    options: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OPTION_COLUMNS))
+    #: candidates per total score 0..k (what reliability at a cut needs)
+    score_counts: tuple[int, ...] = ()
+    min_n: int = 0
+    flag_min_n: int = 0
+
+    @property
+    def n(self) -> int:
+        return int(self.summary["n"])
+
+    @property
+    def statistics_shown(self) -> bool:
+        """Whether n reaches the minimum for anything beyond n and p."""
+        return self.n >= max(self.min_n, 1)
+
+    @property
+    def flags_shown(self) -> bool:
+        return self.n >= max(self.flag_min_n, 1)
 
 
 @dataclass(frozen=True)
@@ -51,11 +81,13 @@ class _Encoded:
     options: list[str]
     key_slots: np.ndarray  #: (k,)
     item_ids: list
+    own: np.ndarray  #: (k, slots) bool: the item's own options (omitted always)
 
 
 @dataclass(frozen=True)
 class _Tallies:
-    """Candidates per item (row) and option slot (column), overall and in the 27% groups."""
+    """Candidates per item (row) and option slot (column), overall and in the 27% groups
+    (group counts are weighted, so ties at a boundary count fractionally)."""
 
     overall: np.ndarray
     upper: np.ndarray
@@ -63,6 +95,7 @@ class _Tallies:
     group_size: int
     totals: np.ndarray  #: (n,) number correct per candidate
     total_of_correct: np.ndarray  #: (k,) sum of totals over the candidates right on the item
+    total_of_option: np.ndarray  #: (k, slots) sum of totals over each option's choosers
 
 
 def score_matrix(responses: pd.DataFrame, key: Mapping | pd.Series) -> pd.DataFrame:
@@ -76,12 +109,41 @@ def analyse_items(
     responses: pd.DataFrame,
     key: Mapping | pd.Series,
     thresholds: FlagThresholds = FlagThresholds(),
+    options: Mapping | None = None,
+    min_n: int = 0,
+    flag_min_n: int = 0,
 ) -> ItemAnalysis:
-    """Item statistics and test summary from one encoding of the responses."""
-    encoded = _encode(responses, key)
+    """Item statistics, option table and test summary from one encoding of the responses."""
+    encoded = _encode(responses, key, options)
     tallies = _tally(encoded)
     summary = _summary(tallies.totals, _key_counts(tallies.overall, encoded.key_slots))
-    return ItemAnalysis(_item_table(encoded, tallies, thresholds), summary)
+    summary.update(feldt_interval(summary["kr20"], summary["n"], summary["items"]))
+    table = _item_table(encoded, tallies, thresholds)
+    option_table = _option_table(encoded, tallies)
+    n = len(tallies.totals)
+    if n < min_n:  # too few to say more than n and p: blank the rest, never guess
+        table[["rpb", "d27", "alpha_if_deleted"]] = np.nan
+        option_table[["share_upper", "share_lower", "count_upper", "count_lower", "rpb"]] = np.nan
+        summary.update(kr20=math.nan, sem=math.nan, kr20_low=math.nan, kr20_high=math.nan)
+    if n < max(min_n, flag_min_n):
+        table["flag"] = ""
+    counts = np.bincount(tallies.totals, minlength=len(encoded.item_ids) + 1)
+    return ItemAnalysis(table, summary, option_table, tuple(int(c) for c in counts),
+                        min_n, flag_min_n)  # fmt: skip
+
+
+def feldt_interval(kr20: float, n: int, k: int, level: float = 0.95) -> dict[str, float]:
+    """Feldt's (1965) interval for KR-20: (1 - rho) / (1 - kr20) ~ F(n - 1, (n - 1)(k - 1))."""
+    if math.isnan(kr20) or n < 2 or k < 2:
+        return {"kr20_low": math.nan, "kr20_high": math.nan}
+    from scipy.stats import f  # noqa: PLC0415 - scipy is slow to import; only needed here
+
+    tail = (1 - level) / 2
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    return {
+        "kr20_low": 1 - (1 - kr20) * float(f.ppf(1 - tail, df1, df2)),
+        "kr20_high": 1 - (1 - kr20) * float(f.ppf(tail, df1, df2)),
+    }
 
 
 def item_statistics(
@@ -104,25 +166,17 @@ test_summary.__test__ = False
 
 
 def option_breakdown(
-    responses: pd.DataFrame, key: Mapping | pd.Series, item_id: object
+    responses: pd.DataFrame,
+    key: Mapping | pd.Series,
+    item_id: object,
+    options: Mapping | None = None,
 ) -> pd.DataFrame:
-    """One row per option of one item: share overall, in the upper and lower groups, is_key."""
-    encoded = _encode(responses, key)
-    if item_id not in encoded.item_ids:
+    """One row per option of one item: counts and shares overall and by group, is_key, rpb."""
+    analysis = analyse_items(responses, key, options=options)
+    table = analysis.options
+    if item_id not in set(table["item_id"]):
         raise ValueError(f"item {item_id!r} is not among the response columns")
-    item = encoded.item_ids.index(item_id)
-    tallies = _tally(encoded)
-    labels, slots = zip(*_option_columns(encoded.options), strict=True)
-    slots = list(slots)
-    return pd.DataFrame(
-        {
-            "option": labels,
-            "share": _ratio(tallies.overall[item, slots], len(tallies.totals)),
-            "share_upper": _ratio(tallies.upper[item, slots], tallies.group_size),
-            "share_lower": _ratio(tallies.lower[item, slots], tallies.group_size),
-            "is_key": [slot == encoded.key_slots[item] for slot in slots],
-        }
-    )
+    return table[table["item_id"] == item_id].drop(columns="item_id").reset_index(drop=True)
 
 
 def extreme_group_size(n: int) -> int:
@@ -132,23 +186,60 @@ def extreme_group_size(n: int) -> int:
     return max(round(GROUP_FRACTION * n), 1)
 
 
-def extreme_groups(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions of the upper and lower 27% groups; equal totals keep input order."""
-    totals = np.asarray(totals)
-    order = np.argsort(-totals, kind="stable")
-    size = extreme_group_size(len(order))
-    return order[:size], order[len(order) - size :]
+def group_weights(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's weight in the upper and lower 27% groups (ties at a boundary share)."""
+    totals = np.asarray(totals, dtype=np.int64)
+    size = extreme_group_size(len(totals))
+    if size == 0:
+        return np.zeros(len(totals)), np.zeros(len(totals))
+    scores, inverse, counts = np.unique(totals, return_inverse=True, return_counts=True)
+    upper = _boundary_weights(counts[::-1], size)[::-1]
+    lower = _boundary_weights(counts, size)
+    return upper[inverse], lower[inverse]
 
 
-def _encode(responses: pd.DataFrame, key: Mapping | pd.Series) -> _Encoded:
+def _boundary_weights(counts: np.ndarray, size: int) -> np.ndarray:
+    """Per score (in the order given), the share of its candidates inside a group of `size`."""
+    before = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    taken = np.clip(size - before, 0, counts)
+    return taken / counts
+
+
+def _encode(
+    responses: pd.DataFrame, key: Mapping | pd.Series, options: Mapping | None = None
+) -> _Encoded:
     """Turn option ids into small integers once, so every later step is integer numpy."""
     key_options = _key_options(responses, key)
     codebook: dict[str, int] = {}  # option id -> slot, in order of first sight
     key_slots = np.array([_slot_of(option, codebook) for option in key_options], dtype=np.intp)
+    own_labels = _own_options(responses.columns, options)
+    for labels in own_labels:
+        for label in labels:
+            _slot_of(label, codebook)
     slots = np.empty(responses.shape, dtype=np.int16, order="F")
     for position, (_, column) in enumerate(responses.items()):
         slots[:, position] = _column_slots(column, codebook)
-    return _Encoded(slots, list(codebook), key_slots, list(responses.columns))
+    own = np.zeros((len(key_slots), len(codebook) + 1), dtype=bool)
+    own[:, OMITTED_SLOT] = True
+    own[np.arange(len(key_slots)), key_slots] = True
+    for item, labels in enumerate(own_labels):
+        own[item, [codebook[label] for label in labels]] = True
+    if options is None:  # without each item's options, every option seen is every item's
+        own[:] = True
+    return _Encoded(slots, list(codebook), key_slots, list(responses.columns), own)
+
+
+def _own_options(columns: pd.Index, options: Mapping | None) -> list[list[str]]:
+    """Each item's own option labels, refusing a mapping that misses an item or names omitted."""
+    if options is None:
+        return [[] for _ in columns]
+    missing = [item for item in columns if item not in options]
+    if missing:
+        raise ValueError(f"no options given for items {missing}")
+    labels = [[label for o in options[item] if (label := _option_label(o))] for item in columns]
+    if any(OMITTED in item for item in labels):
+        raise ValueError(f"an option may not be called {OMITTED!r}: it names the omitted share")
+    return labels
 
 
 def _column_slots(column: pd.Series, codebook: dict[str, int]) -> np.ndarray:
@@ -223,25 +314,36 @@ def _tally(encoded: _Encoded) -> _Tallies:
     n, k = slots.shape
     width = len(encoded.options) + 1
     totals = (slots == key_slots).sum(axis=1)
-    upper, lower = extreme_groups(totals)
-    group = np.zeros(n, dtype=np.intp)
-    group[upper], group[lower] = 1, 2
-    # Each candidate's bin is (group, total score, option slot): one integer bincount per item
-    # then yields the overall and group counts and, exactly, the sum of totals of those right.
-    offset = (group * (k + 1) + totals) * width
-    counts = np.empty((k, 3, k + 1, width), dtype=np.int64)
+    # Each candidate's bin is (total score, option slot): one integer bincount per item yields
+    # the counts by score, from which the overall counts, the group counts (group weights
+    # depend on the score alone) and, exactly, the sums of totals per option all follow.
+    offset = totals * width
+    counts = np.empty((k, k + 1, width), dtype=np.int64)
     for item in range(k):
-        bins = np.bincount(slots[:, item] + offset, minlength=3 * (k + 1) * width)
-        counts[item] = bins.reshape(3, k + 1, width)
-    right_by_total = counts[np.arange(k), :, :, key_slots].sum(axis=1)  # (k, k + 1)
+        counts[item] = np.bincount(slots[:, item] + offset, minlength=(k + 1) * width).reshape(
+            k + 1, width
+        )
+    upper_w, lower_w = _weights_by_score(totals, k)
+    scores = np.arange(k + 1)
+    total_of_option = np.einsum("itw,t->iw", counts, scores)
     return _Tallies(
-        overall=counts.sum(axis=(1, 2)),
-        upper=counts[:, 1].sum(axis=1),
-        lower=counts[:, 2].sum(axis=1),
-        group_size=len(upper),
+        overall=counts.sum(axis=1),
+        upper=np.einsum("itw,t->iw", counts, upper_w),
+        lower=np.einsum("itw,t->iw", counts, lower_w),
+        group_size=extreme_group_size(n),
         totals=totals,
-        total_of_correct=right_by_total @ np.arange(k + 1),
+        total_of_correct=total_of_option[np.arange(k), key_slots],
+        total_of_option=total_of_option,
     )
+
+
+def _weights_by_score(totals: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Upper and lower group weight of a candidate by total score 0..k."""
+    upper, lower = np.zeros(k + 1), np.zeros(k + 1)
+    if len(totals):
+        by_candidate = group_weights(totals)
+        upper[totals], lower[totals] = by_candidate  # equal scores carry equal weights
+    return upper, lower
 
 
 def _key_counts(counts: np.ndarray, key_slots: np.ndarray) -> np.ndarray:
@@ -268,9 +370,48 @@ def _item_table(encoded: _Encoded, tallies: _Tallies, thresholds: FlagThresholds
             "flag": _flags(p, rpb, tallies, encoded.key_slots, thresholds),
         }
     )
-    for label, slot in _option_columns(encoded.options):
-        table[f"share_{label}"] = _ratio(tallies.overall[:, slot], n)
+    columns = _option_columns(encoded.options)
+    for label, slot in columns:
+        # an option the item does not have (and nobody chose) has no share, not 0 %
+        shown = encoded.own[:, slot] | (tallies.overall[:, slot] > 0)
+        table[f"share_{label}"] = np.where(shown, _ratio(tallies.overall[:, slot], n), np.nan)
+    table["p_low"], table["p_high"] = wilson_interval(right, n)
+    for label, slot in columns:
+        shown = encoded.own[:, slot] | (tallies.overall[:, slot] > 0)
+        table[f"count_{label}"] = pd.Series(tallies.overall[:, slot], dtype="Int64").where(shown)
     return table
+
+
+def _option_table(encoded: _Encoded, tallies: _Tallies) -> pd.DataFrame:
+    """One row per item and option (its own options, any other chosen, then omitted)."""
+    n, size = len(tallies.totals), tallies.group_size
+    totals = tallies.totals
+    total_sum, total_squares = int(totals.sum()), int(np.dot(totals, totals))
+    var_total = float(n * total_squares - total_sum * total_sum)
+    labels, slots = zip(*_option_columns(encoded.options), strict=True)
+    slots = np.asarray(slots, dtype=np.intp)
+    count = tallies.overall[:, slots]  # (k, options) in label order, omitted last
+    items, position = np.nonzero(encoded.own[:, slots] | (count > 0))  # row-major: by item
+    chosen = slots[position]
+    count = tallies.overall[items, chosen]
+    # point-biserial of choosing the option with the total score (n**2-scaled, exact ints)
+    cov = n * tallies.total_of_option[items, chosen] - count * total_sum
+    spread = np.sqrt((n * count - count * count).astype(float)) * math.sqrt(max(var_total, 0))
+    return pd.DataFrame(
+        {
+            "item_id": pd.Series(encoded.item_ids, dtype=object).iloc[items].to_numpy(),
+            "option": np.asarray(labels, dtype=object)[position],
+            "is_key": chosen == encoded.key_slots[items],
+            "count": count,
+            "share": _ratio(count, n),
+            "share_upper": _ratio(tallies.upper[items, chosen], size),
+            "share_lower": _ratio(tallies.lower[items, chosen], size),
+            "count_upper": tallies.upper[items, chosen].astype(float),
+            "count_lower": tallies.lower[items, chosen].astype(float),
+            "rpb": _ratio(cov, spread),
+        },
+        columns=OPTION_COLUMNS,
+    )
 
 
 def _option_columns(options: list[str]) -> list[tuple[str, int]]:
@@ -332,10 +473,12 @@ def _flags(
     distractor = np.ones(upper.shape, dtype=bool)
     distractor[:, OMITTED_SLOT] = False  # omitting is not choosing a distractor
     distractor[items, key_slots] = False
-    # the groups are the same size, so comparing counts compares shares
-    attracts_upper = ((upper > lower) & distractor).any(axis=1)
-    best_distractor = np.where(distractor, upper, -1).max(axis=1, initial=-1)
-    key_not_modal = best_distractor > upper[items, key_slots]  # a tie keeps the key modal
+    # the groups are the same size, so comparing counts compares shares; a distractor needs
+    # enough upper-group choosers for the comparison to mean anything (1 against 0 does not)
+    enough = upper >= thresholds.distractor_min_count - 1e-9
+    attracts_upper = ((upper > lower + 1e-9) & distractor & enough).any(axis=1)
+    best_distractor = np.where(distractor & enough, upper, -1).max(axis=1, initial=-1)
+    key_not_modal = best_distractor > upper[items, key_slots] + 1e-9  # a tie keeps the key modal
     reasons = {
         "hard": p < thresholds.hard_below,
         "easy": p > thresholds.easy_above,

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from app.analysis.rates import pass_rates
+from app.analysis.rates import protected_pass_rates
 
 #: the columns a pass-rate table may be grouped by, with their headings
 GROUPS = {
@@ -37,8 +37,16 @@ def parse_by(choices: str | Iterable[str], allowed: Iterable[str] = tuple(GROUPS
 
 
 def grouped_pass_rates(results: pd.DataFrame, by: list[str], min_n: int) -> pd.DataFrame:
-    """pass_rates by the groups, with windows in the order they opened."""
-    return in_calendar_order(pass_rates(results, by=by, min_n=min_n), results)
+    """pass_rates by the groups (protected as one table), windows in the order they opened."""
+    return shown_together(results, [by], min_n)[0]
+
+
+def shown_together(
+    results: pd.DataFrame, groupings: list[list[str]], min_n: int
+) -> list[pd.DataFrame]:
+    """Tables published together, suppressed together so no hidden cell can be derived."""
+    tables = protected_pass_rates(results, groupings, min_n=min_n)
+    return [in_calendar_order(table, results) for table in tables]
 
 
 def criterion_rates(levels: pd.DataFrame, by: list[str], min_n: int) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Coordinator analytics pages: item analysis, pass rates, scores and cut score, Part Two.
 
 Every table downloads as CSV or XLSX and every chart is an SVG from its own route, drawn from
-the same filters as the page (passed along in the query string). Read-only: nothing commits.
+the same filters as the page (passed along in the query string). Read-only but for the item
+analysis cache, which the item views commit.
 """
 
 import io
@@ -9,14 +10,18 @@ from datetime import datetime
 
 import pandas as pd
 from flask import Blueprint, Response, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from app.analysis.outcomes import CRITERION_GROUPS, GROUPS
 from app.auth.roles import role_required
 from app.codes import ENDORSEMENTS
 from app.coordinator import analytics_charts as charts
+from app.coordinator import analytics_items as items_service
 from app.coordinator import analytics_services as services
+from app.coordinator import analytics_windows as windows_service
 from app.coordinator.analytics_services import AnalyticsError
 from app.errors import render_error
+from app.extensions import db
 from app.localtime import local_iso
 from app.models import now_utc
 
@@ -55,17 +60,29 @@ def index():
 
 
 def _item_report(code: str):
-    version = services.parse_version(request.args.get("version"))
-    window = request.args.get("window") or None
-    return services.item_report(code, version, window, now_utc())
+    report = items_service.item_report(items_service.parse_selection(code, request.args), now_utc())
+    _keep_cache()
+    return report
+
+
+def _keep_cache() -> None:
+    """Commit the item analysis cache row a read may have written (the one write here)."""
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request stored the same analysis first: theirs stands
+        db.session.rollback()
 
 
 @bp.get("/items/<code>")
 @role_required("coordinator")
 def items(code: str):
     """A form's item analysis: test summary, scatter, item table with flagged items marked."""
+    report = _item_report(code)
     return render_template(
-        "coordinator/analytics/items.html", report=_item_report(code), query=_query()
+        "coordinator/analytics/items.html",
+        report=report,
+        query=report.selection.query(),
+        scopes=items_service.SCOPES,
     )
 
 
@@ -82,33 +99,78 @@ def items_chart(code: str):
 @bp.get("/items/<code>/download/<table>.<fmt>")
 @role_required("coordinator")
 def download_items(code: str, table: str, fmt: str):
-    """The item table or the test summary as CSV or XLSX."""
+    """The item table, the option table or the test summary as CSV or XLSX."""
     _check_format(fmt)
     report = _item_report(code)
     suffix = f"-{report.window}" if report.window else ""
-    return _download(services.item_table(report, table), fmt, f"{code}{suffix}-{table}")
+    return _download(items_service.item_table(report, table), fmt, f"{code}{suffix}-{table}")
 
 
 @bp.get("/items/<code>/item/<key>")
 @role_required("coordinator")
 def item(code: str, key: str):
-    """One item: its stem and options with shares overall, upper and lower 27%, the key."""
+    """One item: its stem and options with counts and shares overall, upper and lower 27%."""
     detail = _item_detail(code, key)
-    return render_template("coordinator/analytics/item.html", detail=detail, query=_query())
+    return render_template(
+        "coordinator/analytics/item.html", detail=detail, query=detail.selection.query()
+    )
 
 
 @bp.get("/items/<code>/item/<key>/options.<fmt>")
 @role_required("coordinator")
 def download_options(code: str, key: str, fmt: str):
-    """One item's option shares as CSV or XLSX."""
+    """One item's option table as CSV or XLSX."""
     _check_format(fmt)
     return _download(_item_detail(code, key).options, fmt, f"{code}-{key}-options")
 
 
 def _item_detail(code: str, key: str):
-    version = services.parse_version(request.args.get("version"))
-    window = request.args.get("window") or None
-    return services.item_detail(code, key, version, window, now_utc())
+    selection = items_service.parse_selection(code, request.args)
+    detail = items_service.item_detail(selection, key, now_utc())
+    _keep_cache()
+    return detail
+
+
+@bp.get("/items/<code>/windows")
+@role_required("coordinator")
+def windows(code: str):
+    """A form across exam windows: test-level figures, and one item's p and rpb (drift)."""
+    comparison = _comparison(code)
+    return render_template(
+        "coordinator/analytics/windows.html",
+        comparison=comparison,
+        query=comparison.selection.query(),
+        scopes=items_service.SCOPES,
+    )
+
+
+@bp.get("/items/<code>/windows.svg")
+@role_required("coordinator")
+def windows_chart(code: str):
+    """Test-level figures and one item's p and rpb across windows."""
+    comparison = _comparison(code)
+    return _svg(charts.window_drift(comparison.tests, comparison.drift, comparison.item))
+
+
+@bp.get("/items/<code>/windows/download/<table>.<fmt>")
+@role_required("coordinator")
+def download_windows(code: str, table: str, fmt: str):
+    """The per-window test table or the item's drift table as CSV or XLSX."""
+    _check_format(fmt)
+    comparison = _comparison(code)
+    tables = {"tests": comparison.tests, "drift": comparison.drift}
+    if table not in tables:
+        raise AnalyticsError(f"There is no table {table!r} here: use tests or drift.")
+    return _download(tables[table], fmt, f"{code}-windows-{table}")
+
+
+def _comparison(code: str):
+    args = request.args.to_dict()
+    args.pop("window", None)  # every window is the point here
+    selection = items_service.parse_selection(code, args)
+    comparison = windows_service.compare_windows(selection, request.args.get("item"), now_utc())
+    _keep_cache()
+    return comparison
 
 
 # --- pass rates ------------------------------------------------------------------------------
@@ -152,7 +214,12 @@ def download_pass_rates(table: str, fmt: str):
 
 
 def _score_report():
-    return services.score_report(services.parse_filters(request.args, default_by=()))
+    # one form and first attempts unless pooling is chosen: a pass rate mixing forms and
+    # retakes answers no question a board asks
+    codes = services.part_one_codes()
+    defaults = {"attempt": "first", "form": codes[0] if codes else None}
+    filters = services.parse_filters(request.args, default_by=(), defaults=defaults)
+    return services.score_report(filters)
 
 
 @bp.get("/scores")
@@ -164,6 +231,7 @@ def scores():
         "coordinator/analytics/scores.html",
         report=report,
         query=report.filters.query(),
+        forms=services.part_one_codes(),
         endorsements=ENDORSEMENTS,
     )
 
@@ -223,11 +291,6 @@ def download_criteria(fmt: str):
 # --- responses -------------------------------------------------------------------------------
 
 
-def _query() -> dict:
-    """The page's window and version, carried into its chart, download and item links."""
-    return {k: v for k in ("window", "version") if (v := request.args.get(k))}
-
-
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise AnalyticsError(f"Downloads come as csv or xlsx, not {fmt!r}.")
@@ -245,14 +308,16 @@ def _download(table: pd.DataFrame, fmt: str, name: str) -> Response:
     table = _inert(_local_times(table))
     stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in name)
     if fmt == "csv":
-        body = table.to_csv(index=False, float_format="%.4f").encode("utf-8")
+        # full precision: rounding is for display (repr floats read back exactly)
+        body = table.to_csv(index=False).encode("utf-8")
     else:
         buffer = io.BytesIO()
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
             table.to_excel(writer, index=False, sheet_name=stem[:31])
         body = buffer.getvalue()
     filename = f"{stem}.{fmt}"
-    response = Response(body, mimetype=FORMATS[fmt])
+    # content_type, not mimetype: Flask would append a second charset to a text/ mimetype
+    response = Response(body, content_type=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "analytics"})
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -21,30 +22,101 @@ from app.analysis.items import FlagThresholds  # noqa: E402
 
 BLUE, RED, GREY, GREEN = "#0b5cab", "#a4161a", "#5a6470", "#17692e"
 SIZE = (7.5, 4.2)
+#: the item scatter is the busiest chart: drawn at 1,150 px across, readable on a 1280 px screen
+SCATTER_SIZE = (12.0, 6.6)
 
 
 def item_scatter(items: pd.DataFrame, thresholds: FlagThresholds) -> bytes:
-    """Difficulty (p) against discrimination (rpb); flagged items as labelled red crosses."""
-    fig, ax = _figure()
-    plotted = items.dropna(subset=["p", "rpb"])
-    flagged = plotted["flag"] != ""
-    ax.scatter(plotted.loc[~flagged, "p"], plotted.loc[~flagged, "rpb"], c=BLUE, s=22,
-               marker="o", label="item")  # fmt: skip
-    ax.scatter(plotted.loc[flagged, "p"], plotted.loc[flagged, "rpb"], c=RED, s=60,
-               marker="X", label="flagged item")  # fmt: skip
-    for _, row in plotted[flagged].iterrows():
-        ax.annotate(str(row["item_id"]), (row["p"], row["rpb"]), fontsize=7,
-                    xytext=(4, 3), textcoords="offset points", color=RED)  # fmt: skip
-    for x in (thresholds.hard_below, thresholds.easy_above):
-        ax.axvline(x, color=GREY, linestyle="--", linewidth=0.8)
+    """Difficulty (p) against discrimination (rpb); every item drawn, flagged ones as labelled
+    red crosses. An item without an rpb (everyone right or wrong, or too few attempts) sits on
+    a marked band below the axis' range instead of vanishing."""
+    fig, ax = _figure(SCATTER_SIZE)
+    plotted = items.dropna(subset=["p"])
+    flagged = (plotted["flag"] != "").to_numpy()
+    known = plotted["rpb"].notna().to_numpy()
+    low = min(-0.2, _low(plotted.loc[known, "rpb"]))
+    band = low - 0.08  # where an undefined rpb is drawn
+    y = plotted["rpb"].where(known, band).to_numpy(dtype=float)
+    x = plotted["p"].to_numpy(dtype=float)
+    for mask, colour, size, marker, label in (
+        (~flagged & known, BLUE, 26, "o", "item"),
+        (flagged & known, RED, 70, "X", "flagged item"),
+        (~flagged & ~known, BLUE, 40, "v", "item, rpb undefined"),
+        (flagged & ~known, RED, 80, "v", "flagged item, rpb undefined"),
+    ):
+        if mask.any():
+            ax.scatter(x[mask], y[mask], c=colour, s=size, marker=marker, label=label)
+    if (~known).any():
+        ax.axhspan(band - 0.04, band + 0.04, color="#f3e8c9", zorder=0)
+        ax.text(0.01, band + 0.045, "rpb undefined (no variance or too few attempts)",
+                fontsize=9, color=GREY)  # fmt: skip
+    for at in (thresholds.hard_below, thresholds.easy_above):
+        ax.axvline(at, color=GREY, linestyle="--", linewidth=0.8)
     ax.axhline(thresholds.low_rpb_below, color=GREY, linestyle="--", linewidth=0.8)
     ax.axhline(0, color=GREY, linewidth=0.8)
-    ax.set(xlim=(-0.02, 1.02), ylim=(min(-0.2, _low(plotted["rpb"])), 1.0))
-    ax.set(xlabel="Difficulty p (share correct)", ylabel="Discrimination (corrected rpb)")
-    ax.set_title("Items: difficulty and discrimination")
+    ax.set(xlim=(-0.02, 1.02), ylim=(band - 0.06 if (~known).any() else low, 1.0))
+    ax.set_xlabel("Difficulty p (share correct)", fontsize=11)
+    ax.set_ylabel("Discrimination (corrected rpb)", fontsize=11)
+    ax.tick_params(labelsize=10)
+    ax.set_title("Items: difficulty and discrimination", fontsize=12)
     if len(plotted):
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="upper left", fontsize=9)
+    fig.draw_without_rendering()  # settle the layout, so data -> page positions are exact
+    names = plotted["item_id"].astype(str).to_numpy()
+    _label_without_overlap(fig, ax, names[flagged], x[flagged], y[flagged], (x, y))
     return _svg(fig)
+
+
+def _label_without_overlap(fig, ax, labels, xs, ys, points) -> None:
+    """Label points so no two labels overlap (nor cover a point): each label tries right of
+    its point, then left, then steps up and down a label's height at a time past anything
+    already placed; a moved label gets a leader line. Boxes are in points on the page."""
+    scale = 72 / fig.dpi
+    box_of_axes = ax.get_window_extent()
+    bottom, top = box_of_axes.y0 * scale, box_of_axes.y1 * scale
+    left, right = box_of_axes.x0 * scale, box_of_axes.x1 * scale
+
+    def page(x, y):
+        at = ax.transData.transform(np.column_stack([x, y])) * scale
+        return at[:, 0], at[:, 1]
+
+    font = 9
+    placed = [(px - 4, py - 4, 8, 8) for px, py in zip(*page(*points), strict=True)]
+    order = np.lexsort((xs, -ys))  # top to bottom, then left to right: stable and predictable
+    px_all, py_all = page(xs, ys)
+    for index in order:
+        px, py, text = px_all[index], py_all[index], labels[index]
+        w, h = 0.6 * font * len(text) + 4, font + 3
+        box = None
+        for step in _steps():
+            for dx in (6, -6 - w):
+                trial = (px + dx, py + 3 + step * h, w, h)
+                inside = left <= trial[0] <= right - w and bottom <= trial[1] <= top - h
+                if inside and not any(_overlaps(trial, other) for other in placed):
+                    box = trial
+                    break
+            if box is not None:
+                break
+        box = box or (px + 6, py + 3, w, h)
+        placed.append(box)
+        offset = (box[0] - px, box[1] - py)
+        moved = abs(offset[1] - 3) > 0.5 or offset[0] < 0
+        ax.annotate(text, (xs[index], ys[index]), xytext=offset, textcoords="offset points",
+                    fontsize=font, color=RED, va="bottom",
+                    arrowprops={"arrowstyle": "-", "color": RED, "linewidth": 0.6,
+                                "shrinkA": 0, "shrinkB": 3} if moved else None)  # fmt: skip
+
+
+def _steps():
+    """0, 1, -1, 2, -2, ... label heights away from the first place."""
+    yield 0
+    for step in range(1, 60):
+        yield step
+        yield -step
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def score_histogram(distribution: pd.DataFrame, pass_marks: list[float]) -> bytes:
@@ -106,8 +178,8 @@ def cut_score_curve(curve: pd.DataFrame, pass_marks: list[float]) -> bytes:
     return _svg(fig)
 
 
-def _figure():
-    fig = Figure(figsize=SIZE, layout="constrained")
+def _figure(size=SIZE):
+    fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     ax.grid(True, color="#e3e7eb", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -126,3 +198,37 @@ def _low(values: pd.Series) -> float:
 
 def _part_label(part: str) -> str:
     return {"MC": "Part One", "VIGNETTE": "Part Two"}.get(part, part)
+
+
+def window_drift(tests: pd.DataFrame, drift: pd.DataFrame, item: str) -> bytes:
+    """Across windows: KR-20 (Feldt interval) and pass rate above; one item's p (Wilson
+    interval) and rpb below. A missing figure (small window) is a gap, never a zero."""
+    fig = Figure(figsize=(12.0, 6.6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    positions = np.arange(len(tests))
+    _with_interval(top, positions, tests["kr20"], tests["kr20_low"], tests["kr20_high"],
+                   BLUE, "KR-20 (Feldt 95%)")  # fmt: skip
+    _with_interval(top, positions + 0.08, tests["pass_rate"], tests["pass_low"],
+                   tests["pass_high"], GREEN, "pass rate (Wilson 95%)")  # fmt: skip
+    top.set_ylim(0, 1.02)
+    top.set_title("Test level by window", fontsize=12)
+    _with_interval(bottom, positions, drift["p"], drift["p_low"], drift["p_high"], BLUE,
+                   f"{item}: p (Wilson 95%)")  # fmt: skip
+    bottom.plot(positions + 0.08, drift["rpb"], color=RED, marker="s", linestyle="--",
+                label=f"{item}: rpb")  # fmt: skip
+    bottom.axhline(0, color=GREY, linewidth=0.8)
+    bottom.set_ylim(min(-0.2, float(np.nanmin([*drift["rpb"], 0.0])) - 0.05), 1.02)
+    bottom.set_title(f"Item {item} by window (drift)", fontsize=12)
+    bottom.set_xticks(positions, tests["window"], rotation=15, ha="right", fontsize=10)
+    for ax in (top, bottom):
+        ax.grid(True, color="#e3e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.tick_params(labelsize=10)
+        ax.legend(loc="lower left", fontsize=9)
+    return _svg(fig)
+
+
+def _with_interval(ax, x, value, low, high, colour, label) -> None:
+    value, low, high = (np.asarray(v, dtype=float) for v in (value, low, high))
+    ax.errorbar(x, value, yerr=[value - low, high - value], color=colour, marker="o",
+                capsize=4, label=label)  # fmt: skip

@@ -13,29 +13,23 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.analysis import frames
-from app.analysis.items import (
-    FlagThresholds,
-    ItemAnalysis,
-    analyse_items,
-    extreme_group_size,
-    option_breakdown,
-)
+from app.analysis.items import FlagThresholds
 from app.analysis.outcomes import (
     DEFAULT_BY,
     GROUPS,
     criterion_rates,
-    grouped_pass_rates,
     parse_by,
+    shown_together,
     window_order,
 )
 from app.analysis.rates import cut_score_impact, score_distribution
 from app.codes import ENDORSEMENTS, PARTS
 from app.extensions import db
-from app.models import ExamWindow, Form, Item, Result, Seat, Sitting
-from app.security import is_whole_number
+from app.models import ExamWindow, Form, Result, Seat, Sitting
 
 SCORE_BINS = tuple(range(0, 101, 5))
 ATTEMPT_KINDS = ("first", "retake")
+POOLED = "all"
 
 
 class AnalyticsError(Exception):
@@ -54,11 +48,15 @@ class Filters:
     part: str | None = None
     endorsement: str | None = None
     attempt: str | None = None
+    form: str | None = None
     by: tuple[str, ...] = ()
 
     def query(self) -> dict:
-        """The filters as URL query arguments, so charts and downloads show the same data."""
+        """The filters as URL query arguments, so charts and downloads show the same data
+        (a pooled attempt or form is said as "all", so a page's default cannot replace it)."""
         args = {k: v for k, v in vars(self).items() if k != "by" and v is not None}
+        args.setdefault("attempt", POOLED)
+        args.setdefault("form", POOLED)
         return {**args, "by": list(self.by) or [""]}
 
 
@@ -72,13 +70,25 @@ def flag_thresholds() -> FlagThresholds:
     return FlagThresholds(**current_app.config.get("ITEM_FLAG_THRESHOLDS", {}))
 
 
-def parse_filters(args, default_by=DEFAULT_BY, groups=tuple(GROUPS)) -> Filters:
-    """Filters from query arguments; `by` absent means the page's default grouping."""
+def parse_filters(
+    args, default_by=DEFAULT_BY, groups=tuple(GROUPS), defaults: dict | None = None
+) -> Filters:
+    """Filters from query arguments; `by` absent means the page's default grouping, an absent
+    attempt or form the page's default (`defaults`), and "all" pools them explicitly."""
+    defaults = defaults or {}
+    names = ("window", "part", "endorsement", "attempt", "form")
+    values = {
+        name: (args.get(name) if name in args else defaults.get(name)) or None for name in names
+    }
+    for name in ("attempt", "form"):
+        if values[name] == POOLED:
+            values[name] = None
     choices = {"part": PARTS, "endorsement": ENDORSEMENTS, "attempt": ATTEMPT_KINDS}
-    values = {name: args.get(name) or None for name in ("window", "part", "endorsement", "attempt")}
     for name, allowed in choices.items():
         if values[name] is not None and values[name] not in allowed:
             raise AnalyticsError(f"Unknown {name} {values[name]!r}: use {', '.join(allowed)}.", 400)
+    if values["form"] is not None and values["form"] not in part_one_codes():
+        raise AnalyticsError(f"There is no Part One form with code {values['form']!r}.", 404)
     try:
         by = parse_by(",".join(args.getlist("by")), groups) if "by" in args else list(default_by)
     except ValueError as problem:
@@ -88,13 +98,10 @@ def parse_filters(args, default_by=DEFAULT_BY, groups=tuple(GROUPS)) -> Filters:
     return Filters(**values, by=tuple(by))
 
 
-def parse_version(raw: str | None) -> int | None:
-    """A form version from the query (blank = all versions pooled)."""
-    if not raw:
-        return None
-    if not is_whole_number(raw) or not 0 < int(raw) < 100_000:
-        raise AnalyticsError(f"Version {raw!r} is not a version number.", 400)
-    return int(raw)
+def part_one_codes() -> list[str]:
+    """The Part One form codes, sorted (the scores page defaults to the first)."""
+    stmt = select(Form.code).where(Form.part == "MC").distinct().order_by(Form.code)
+    return list(db.session.scalars(stmt))
 
 
 # --- the index -------------------------------------------------------------------------------
@@ -149,147 +156,6 @@ def _attempt_counts(now: datetime) -> list[tuple[str, str, int]]:
     return frames.closed_attempt_counts(form_ids, now)
 
 
-# --- item analysis ---------------------------------------------------------------------------
-
-
-@dataclass
-class ItemReport:
-    """One form's item analysis (None with a problem when its versions cannot be pooled)."""
-
-    code: str
-    title: str
-    versions: list[int]
-    version: int | None
-    window: str | None
-    windows: list[str]
-    analysis: ItemAnalysis | None
-    problem: str | None = None
-    thresholds: FlagThresholds = field(default_factory=FlagThresholds)
-
-    @property
-    def rows(self) -> list[dict]:
-        return records(self.analysis.items) if self.analysis else []
-
-    @property
-    def options(self) -> list[str]:
-        """The share_ columns' option labels, omitted last."""
-        if self.analysis is None:
-            return []
-        return [c.removeprefix("share_") for c in self.analysis.items if c.startswith("share_")]
-
-    @property
-    def version_labels(self) -> dict[int, str]:
-        return {version: f"v{version}" for version in self.versions}
-
-    @property
-    def flagged(self) -> int:
-        return int((self.analysis.items["flag"] != "").sum()) if self.analysis else 0
-
-
-def item_report(code: str, version: int | None, window: str | None, now: datetime) -> ItemReport:
-    """The item table and test summary of a form's closed attempts (all versions or one)."""
-    forms = _forms(code, version)
-    report = ItemReport(
-        code=code,
-        title=forms[-1].title,
-        versions=[f.version for f in _forms(code, None)],
-        version=version,
-        window=window,
-        windows=_form_windows(code, now),
-        analysis=None,
-        thresholds=flag_thresholds(),
-    )
-    try:
-        responses, key = frames.part_one_responses(code, now, version, window)
-    except frames.MixedVersions as problem:
-        report.problem = str(problem)
-        return report
-    except frames.UnknownSelection as problem:
-        raise AnalyticsError(str(problem)) from None
-    report.analysis = analyse_items(responses, key, report.thresholds)
-    return report
-
-
-def item_table(report: ItemReport, table: str) -> pd.DataFrame:
-    """The item table or the test summary as a frame for download."""
-    if report.analysis is None:
-        raise AnalyticsError(report.problem or "No analysis.", 409)
-    if table == "items":
-        return report.analysis.items
-    if table == "summary":
-        summary = report.analysis.summary
-        return pd.DataFrame({"figure": list(summary), "value": list(summary.values())})
-    raise AnalyticsError(f"There is no table {table!r} here: use items or summary.")
-
-
-@dataclass
-class ItemDetail:
-    """One item of a form: its versions' text, statistics and option shares by group."""
-
-    code: str
-    key: str
-    versions: list[Item]
-    stats: dict
-    options: pd.DataFrame
-    n: int
-    group_size: int
-    window: str | None
-    version: int | None
-
-    @property
-    def option_rows(self) -> list[dict]:
-        return records(self.options)
-
-
-def item_detail(
-    code: str, key: str, version: int | None, window: str | None, now: datetime
-) -> ItemDetail:
-    """Stem, options with shares overall and in the upper and lower 27%, the key, versions."""
-    forms = _forms(code, version)
-    versions = {i.id: i for f in forms for i in f.items if i.key == key}
-    if not versions:
-        raise AnalyticsError(f"Item {key!r} is not on form {code}.")
-    try:
-        responses, answer_key = frames.part_one_responses(code, now, version, window)
-    except frames.MixedVersions as problem:
-        raise AnalyticsError(str(problem), 409) from None
-    except frames.UnknownSelection as problem:
-        raise AnalyticsError(str(problem)) from None
-    analysis = analyse_items(responses, answer_key, flag_thresholds())
-    stats = analysis.items.set_index("item_id").loc[key]
-    ordered = sorted(versions.values(), key=lambda item: item.version)
-    options = _with_texts(option_breakdown(responses, answer_key, key), ordered)
-    return ItemDetail(
-        code=code,
-        key=key,
-        versions=ordered,
-        stats={name: _plain(value) for name, value in stats.items()},
-        options=options,
-        n=len(responses),
-        group_size=extreme_group_size(len(responses)),
-        window=window,
-        version=version,
-    )
-
-
-def _with_texts(breakdown: pd.DataFrame, versions: list[Item]) -> pd.DataFrame:
-    """The item's options (unchosen ones at share 0) with their newest text, then omitted."""
-    texts = {o["id"]: o["text"] for item in versions for o in item.options}  # newest wins
-    authored = pd.DataFrame({"option": list(texts), "text": list(texts.values())})
-    merged = authored.merge(breakdown, on="option", how="outer", sort=False)
-    # the breakdown lists every option seen on the form: keep this item's and any chosen
-    shares = ["share", "share_upper", "share_lower"]
-    keep = merged["option"].isin(texts) | merged["option"].eq("omitted") | merged["share"].gt(0)
-    merged = merged[keep].copy()
-    merged["text"] = merged["text"].fillna("(not an option of this item)")
-    merged.loc[merged["option"] == "omitted", "text"] = "(left unanswered)"
-    if len(breakdown) and breakdown["share"].notna().any():
-        merged[shares] = merged[shares].fillna(0.0)
-    merged["is_key"] = merged["option"] == versions[-1].correct_option
-    order = merged["option"].eq("omitted").to_numpy().argsort(kind="stable")
-    return merged.iloc[order][["option", "text", "is_key", *shares]].reset_index(drop=True)
-
-
 # --- pass rates and scores -------------------------------------------------------------------
 
 
@@ -310,10 +176,12 @@ def pass_rate_report(filters: Filters) -> RateReport:
     everything = frames.results_frame()
     results = _narrowed(everything, filters)
     minimum = min_group()
+    # one page, one protection: the by-window table is a margin of most groupings
+    rates, by_window = shown_together(results, [list(filters.by), ["window", "part"]], minimum)
     return RateReport(
         filters=filters,
-        rates=grouped_pass_rates(results, list(filters.by), minimum),
-        by_window=grouped_pass_rates(results, ["window", "part"], minimum),
+        rates=rates,
+        by_window=by_window,
         n=len(results),
         windows=window_order(everything),
         min_group=minimum,
@@ -414,7 +282,7 @@ def _plain(value):
 def _narrowed(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Rows matching every set filter."""
     keep = pd.Series(True, index=frame.index)
-    for name in ("window", "part", "endorsement", "attempt"):
+    for name in ("window", "part", "endorsement", "attempt", "form"):
         value = getattr(filters, name)
         if value is not None and name in frame.columns:
             keep &= frame[name] == value
@@ -433,8 +301,3 @@ def _window(name: str) -> ExamWindow:
         return frames.window_named(name)
     except frames.UnknownSelection as problem:
         raise AnalyticsError(str(problem)) from None
-
-
-def _form_windows(code: str, now: datetime) -> list[str]:
-    """The windows in which the form has closed attempts, oldest first."""
-    return list(dict.fromkeys(w for c, w, _ in _attempt_counts(now) if c == code))

@@ -1,5 +1,6 @@
 """All models, imported so Alembic and the app see one metadata."""
 
+from app.models.analysis import ItemAnalysisCache
 from app.models.attempts import Answer, Attempt, LateAnswer, Result
 from app.models.audit import AuditEvent
 from app.models.bank import BankUpload, Form, FormEntry, Item, Rubric, Vignette
@@ -17,9 +18,13 @@ from app.models.grading import (
 from app.models.mail import AccountToken, MailMessage
 from app.models.people import Approval, LoginFailure, User
 from app.models.sittings import ExamWindow, Incident, Seat, Sitting, SittingForm
+from app.models.standards import AngoffPanellist, AngoffRating, AngoffStudy
 
 __all__ = [
     "AccountToken",
+    "AngoffPanellist",
+    "AngoffRating",
+    "AngoffStudy",
     "Answer",
     "Appeal",
     "Approval",
@@ -36,6 +41,7 @@ __all__ = [
     "GradingRound",
     "Incident",
     "Item",
+    "ItemAnalysisCache",
     "LateAnswer",
     "LoginFailure",
     "MailMessage",

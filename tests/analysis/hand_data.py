@@ -12,10 +12,10 @@ omissions are written as "", NaN and None. Key: Q1 A, Q2 B, Q3 C, Q4 D, Q5 A.
     c6  C   B   NaN  C     A     0 1 0 0 1    2
     c7  A   B   D    None  C     1 1 0 0 0    2
 
-Totals T = [3, 4, 3, 2, 3, 2, 2]: sum 19, sum of squares 55. Ranked highest first, ties in
-input order: c2(4), c1, c3, c5 (3), c4, c6, c7 (2). Group size round(0.27 * 7) = round(1.89) = 2,
-so upper = {c2, c1} (c3 and c5 tie with c1 but come later) and lower = {c6, c7} (c4 ties with
-them but comes earlier, so it ranks above them).
+Totals T = [3, 4, 3, 2, 3, 2, 2]: sum 19, sum of squares 55. Group size round(0.27 * 7) =
+round(1.89) = 2. Upper: c2 (4) takes one place; c1, c3, c5 tie on 3 for the one left, so each
+weighs 1/3. Lower: c4, c6, c7 tie on 2 for both places, so each weighs 2/3. No attempt order
+enters.
 
 Below, "[XR]" means n*sum(XR) - sum(X)*sum(R) = n**2 * population covariance, "[XX]" the same
 for a variance; with R = T - X the rest score. rpb = [XR] / sqrt([XX] * [RR]).
@@ -62,9 +62,11 @@ RPB = {
 # p = correct / 7: Q1 4, Q2 7, Q3 0, Q4 3, Q5 5.
 P = {"Q1": 4 / 7, "Q2": 1.0, "Q3": 0.0, "Q4": 3 / 7, "Q5": 5 / 7}
 
-# d27 = (right in {c2, c1} - right in {c6, c7}) / 2:
-# Q1 (2 - 1)/2; Q2 (2 - 2)/2; Q3 0; Q4 (2 - 0)/2; Q5 (1 - 1)/2.
-D27 = {"Q1": 0.5, "Q2": 0.0, "Q3": 0.0, "Q4": 1.0, "Q5": 0.0}
+# d27 = (upper right - lower right) / 2, upper right = X[c2] + (X[c1] + X[c3] + X[c5]) / 3,
+# lower right = 2/3 (X[c4] + X[c6] + X[c7]):
+# Q1 (1 + 2/3 - 2/3)/2 = 1/2; Q2 (2 - 2)/2 = 0; Q3 0; Q4 (1 + 2/3 - 0)/2 = 5/6;
+# Q5 (1 + 2/3 - 4/3)/2 = 1/6.
+D27 = {"Q1": 0.5, "Q2": 0.0, "Q3": 0.0, "Q4": 5 / 6, "Q5": 1 / 6}
 
 # KR-20 without item i, k' = 4: 4/3 * (1 - sum of the other items' [XX] / [RR_i]).
 # [XX] per item: Q1 12, Q2 0, Q3 0, Q4 12, Q5 10 (sum 34).
@@ -84,21 +86,22 @@ SHARES = {  # A, B, C, D, omitted
     "Q5": [5, 1, 1, 0, 0],
 }
 
-# Flags with the default thresholds (hard p < .30, easy p > .95, low rpb < .15, negative < 0):
-# Q1 rpb -0.258: low and negative; upper {c2 A, c1 A} picks no distractor.
-# Q2 p = 1: easy; rpb NaN raises no rpb flag.
-# Q3 p = 0: hard; upper picks A twice, lower (NaN, D) never: A attracts the upper group and
-#    beats the key C (0) there.
-# Q4 rpb 0.091: low only.
-# Q5 rpb -0.418: low and negative; upper {A, B}, lower {A, C}: B attracts the upper group
-#    (1 > 0), but ties the key in it (1 = 1), so the key stays modal.
+# Flags with the default thresholds (hard p < .30, easy p > .95, low rpb < .15, negative < 0,
+# a distractor needs 5 upper-group choosers to count):
+# Q1 rpb -0.258: low and negative.  Q2 p = 1: easy; rpb NaN raises no rpb flag.
+# Q3 p = 0: hard. Upper chooses A 1 + 1/3 = 4/3 times against 2/3 in the lower group, and
+#    beats the key C (0) there, but 4/3 choosers are far under 5: no distractor flag.
+# Q4 rpb 0.091: low only.  Q5 rpb -0.418: low and negative.
 FLAGS = {
     "Q1": "low_rpb;negative_rpb",
     "Q2": "easy",
-    "Q3": "hard;distractor_attracts_upper;key_not_modal_in_upper",
+    "Q3": "hard",
     "Q4": "low_rpb",
-    "Q5": "low_rpb;negative_rpb;distractor_attracts_upper",
+    "Q5": "low_rpb;negative_rpb",
 }
+# With distractor_min_count 1: Q3's A (4/3 >= 1) attracts the upper group and is modal there;
+# Q5's B has 1/3 upper choosers (c1): still nothing.
+FLAGS_MIN_COUNT_1 = {**FLAGS, "Q3": "hard;distractor_attracts_upper;key_not_modal_in_upper"}
 
 # mean 19/7; [TT] = 7*55 - 19**2 = 24, sd = sqrt(24)/7;
 # kr20 = 5/4 (1 - 34/24) = -25/48; sem = sd * sqrt(1 + 25/48).

@@ -11,7 +11,7 @@ from app.analysis.items import (
     FlagThresholds,
     analyse_items,
     extreme_group_size,
-    extreme_groups,
+    group_weights,
     item_statistics,
     option_breakdown,
     score_matrix,
@@ -21,6 +21,7 @@ from tests.analysis.hand_data import (
     ALPHA,
     D27,
     FLAGS,
+    FLAGS_MIN_COUNT_1,
     KEY,
     NAN,
     RPB,
@@ -43,6 +44,13 @@ COLUMNS = [
     "share_C",
     "share_D",
     "share_omitted",
+    "p_low",
+    "p_high",
+    "count_A",
+    "count_B",
+    "count_C",
+    "count_D",
+    "count_omitted",
 ]
 
 
@@ -74,7 +82,7 @@ def test_rpb_is_corrected_and_nan_without_variance(table):
     assert_close(table["rpb"], [RPB[item] for item in KEY])
 
 
-def test_d27_uses_groups_with_ties_settled_by_input_order(table):
+def test_d27_weights_boundary_ties_fractionally(table):
     assert_close(table["d27"], [D27[item] for item in KEY])
 
 
@@ -91,10 +99,20 @@ def test_flags_with_default_thresholds(table):
     assert table["flag"].to_dict() == FLAGS
 
 
+def test_distractor_flags_need_the_minimum_count():
+    loose = FlagThresholds(distractor_min_count=1)
+    flags = item_statistics(data_set_a(), KEY, thresholds=loose).set_index("item_id")["flag"]
+    assert flags.to_dict() == FLAGS_MIN_COUNT_1
+
+
 def test_flags_follow_the_thresholds_given():
     # p below .5: Q4 (3/7). p above 1: none. rpb below -.3: Q5 only (-0.418; Q1 is -0.258).
     strict = FlagThresholds(
-        hard_below=0.5, easy_above=1.0, low_rpb_below=-0.3, negative_rpb_below=-0.3
+        hard_below=0.5,
+        easy_above=1.0,
+        low_rpb_below=-0.3,
+        negative_rpb_below=-0.3,
+        distractor_min_count=1,
     )
     flags = item_statistics(data_set_a(), KEY, thresholds=strict).set_index("item_id")["flag"]
     assert flags.to_dict() == {
@@ -102,7 +120,7 @@ def test_flags_follow_the_thresholds_given():
         "Q2": "",
         "Q3": "hard;distractor_attracts_upper;key_not_modal_in_upper",
         "Q4": "hard",
-        "Q5": "low_rpb;negative_rpb;distractor_attracts_upper",
+        "Q5": "low_rpb;negative_rpb",
     }
 
 
@@ -119,7 +137,8 @@ def test_summary_of_data_set_a():
     assert summary.keys() == SUMMARY.keys()
     assert summary["n"] == 7 and summary["items"] == 5
     assert_close([summary[name] for name in SUMMARY], list(SUMMARY.values()))
-    assert analyse_items(data_set_a(), KEY).summary == summary
+    full = analyse_items(data_set_a(), KEY).summary
+    assert {name: full[name] for name in SUMMARY} == summary
 
 
 def test_score_matrix_marks_omitted_and_wrong_as_zero():
@@ -137,22 +156,42 @@ def test_score_matrix_marks_omitted_and_wrong_as_zero():
 
 
 def test_option_breakdown_of_q5():
-    # upper {c2 A, c1 B}, lower {c6 A, c7 C}; overall A 5, B 1, C 1 of 7.
+    # upper: c2 A (1), c1 B, c3 A, c5 A (1/3 each) -> A 5/3, B 1/3 of 2;
+    # lower: c4 A, c6 A, c7 C (2/3 each) -> A 4/3, C 2/3 of 2. Overall A 5, B 1, C 1 of 7.
     view = option_breakdown(data_set_a(), KEY, "Q5")
     assert view["option"].tolist() == ["A", "B", "C", "D", "omitted"]
     assert view["is_key"].tolist() == [True, False, False, False, False]
+    assert view["count"].tolist() == [5, 1, 1, 0, 0]
     assert_close(view["share"], [5 / 7, 1 / 7, 1 / 7, 0, 0])
-    assert_close(view["share_upper"], [0.5, 0.5, 0, 0, 0])
-    assert_close(view["share_lower"], [0.5, 0, 0.5, 0, 0])
+    assert_close(view["share_upper"], [5 / 6, 1 / 6, 0, 0, 0])
+    assert_close(view["share_lower"], [2 / 3, 0, 1 / 3, 0, 0])
 
 
 def test_option_breakdown_of_q3_nobody_right():
-    # upper {c2 A, c1 A}, lower {c6 omitted, c7 D}.
+    # upper: c2 A, then c1 A, c3 D, c5 B at 1/3; lower: c4 A, c6 omitted, c7 D at 2/3.
     view = option_breakdown(data_set_a(), KEY, "Q3")
     assert view["is_key"].tolist() == [False, False, True, False, False]
     assert_close(view["share"], [3 / 7, 1 / 7, 0, 2 / 7, 1 / 7])
-    assert_close(view["share_upper"], [1, 0, 0, 0, 0])
-    assert_close(view["share_lower"], [0, 0, 0, 0.5, 0.5])
+    assert_close(view["share_upper"], [2 / 3, 1 / 6, 0, 1 / 6, 0])
+    assert_close(view["share_lower"], [1 / 3, 0, 0, 1 / 3, 1 / 3])
+
+
+def test_distractor_point_biserial_by_hand():
+    # Q5 option B: chosen by c1 only. X = [1,0,0,0,0,0,0], T = [3,4,3,2,3,2,2]:
+    # [XT] = 7*3 - 1*19 = 2, [XX] = 7 - 1 = 6, [TT] = 24 -> rpb = 2 / sqrt(144) = 1/6.
+    view = option_breakdown(data_set_a(), KEY, "Q5").set_index("option")
+    assert_close(view.loc["B", "rpb"], 1 / 6)
+    assert math.isnan(view.loc["D", "rpb"])  # nobody chose D: no variance
+
+
+def test_each_item_shows_only_its_own_options():
+    # Q1 has options A-C only (nobody chose D): its D share is blank, not 0 %; Q2..Q5 A-E, and
+    # E, never chosen, is still a column at 0 % for them.
+    own = {"Q1": ["A", "B", "C"], **{q: ["A", "B", "C", "D", "E"] for q in list(KEY)[1:]}}
+    table = analyse_items(data_set_a(), KEY, options=own).items.set_index("item_id")
+    assert math.isnan(table.loc["Q1", "share_D"]) and pd.isna(table.loc["Q1", "count_D"])
+    assert table.loc["Q2", "share_E"] == 0.0 and table.loc["Q2", "count_E"] == 0
+    assert_close(table.loc["Q1", "share_A"], 4 / 7)
 
 
 def test_option_breakdown_refuses_an_unknown_item():
@@ -160,10 +199,32 @@ def test_option_breakdown_refuses_an_unknown_item():
         option_breakdown(data_set_a(), KEY, "Q9")
 
 
-def test_groups_keep_input_order_among_equal_totals():
-    upper, lower = extreme_groups(np.array([3, 4, 3, 2, 3, 2, 2]))
-    assert upper.tolist() == [1, 0]  # c2, then c1 (first of the three 3s)
-    assert lower.tolist() == [5, 6]  # c6, c7 (c4, the first of the 2s, ranks above them)
+def test_group_weights_share_boundary_ties():
+    upper, lower = group_weights(np.array([3, 4, 3, 2, 3, 2, 2]))
+    assert_close(upper, [1 / 3, 1, 1 / 3, 0, 1 / 3, 0, 0])
+    assert_close(lower, [0, 0, 0, 2 / 3, 0, 2 / 3, 2 / 3])
+    assert_close([upper.sum(), lower.sum()], [2, 2])
+
+
+def test_small_samples_show_n_and_p_only_and_no_flags():
+    analysis = analyse_items(data_set_a(), KEY, min_n=30, flag_min_n=100)
+    items = analysis.items
+    assert items[["rpb", "d27", "alpha_if_deleted"]].isna().all().all()
+    assert_close(items["p"], [P[item] for item in KEY])
+    assert (items["flag"] == "").all()
+    assert math.isnan(analysis.summary["kr20"]) and math.isnan(analysis.summary["sem"])
+    assert not analysis.statistics_shown and not analysis.flags_shown
+    middle = analyse_items(data_set_a(), KEY, min_n=5, flag_min_n=10)
+    assert middle.statistics_shown and not middle.flags_shown
+    assert (middle.items["flag"] == "").all() and middle.items["rpb"].notna().any()
+
+
+def test_p_has_a_wilson_interval(table):
+    # Q1: 4 of 7, z^2 = 3.8415: centre (4/7 + 3.8415/14) / (1 + 3.8415/7) = 0.54609,
+    # half 1.96 sqrt(4/7 * 3/7 / 7 + 3.8415/196) / 1.54878 = 0.29567
+    low, high = table.loc["Q1", ["p_low", "p_high"]]
+    assert low < 4 / 7 < high
+    assert abs(low - 0.2504) < 5e-4 and abs(high - 0.8418) < 5e-4
 
 
 @pytest.mark.parametrize(

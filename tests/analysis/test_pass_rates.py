@@ -37,14 +37,24 @@ def results() -> pd.DataFrame:
 
 
 def rows_of(frame: pd.DataFrame) -> list[tuple]:
-    """Rows as tuples with NA shown as None, for exact comparison."""
+    """Rows as tuples with NA shown as None, for exact comparison (intervals left aside)."""
+    frame = frame.drop(columns=["rate_low", "rate_high", "suppression"], errors="ignore")
     return [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(False)]
 
 
 def test_rates_by_window_suppress_small_groups(results):
     # W1: 7 results, passed rows 1, 3, 4, 6 -> 4/7. W2: 3 decided results < 5 -> suppressed.
     table = pass_rates(results, "window")
-    assert table.columns.tolist() == ["window", "n", "passed", "rate", "suppressed"]
+    assert table.columns.tolist() == [
+        "window",
+        "n",
+        "passed",
+        "rate",
+        "rate_low",
+        "rate_high",
+        "suppressed",
+        "suppression",
+    ]
     assert rows_of(table) == [("W1", 7, 4, 4 / 7, False), ("W2", 3, None, None, True)]
 
 

@@ -102,7 +102,17 @@ def test_pass_rates_by_window_and_attempt_with_small_groups_suppressed(runner, w
     )
     assert result.exit_code == 0, result.output
     table = read(out.read_text(encoding="utf-8"))
-    assert table.columns.tolist() == ["window", "attempt", "n", "passed", "rate", "suppressed"]
+    assert table.columns.tolist() == [
+        "window",
+        "attempt",
+        "n",
+        "passed",
+        "rate",
+        "rate_low",
+        "rate_high",
+        "suppressed",
+        "suppression",
+    ]
     assert table[["window", "attempt", "n"]].values.tolist() == [
         [W1, "first", 2],
         [W2, "retake", 1],

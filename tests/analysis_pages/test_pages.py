@@ -92,7 +92,8 @@ def with_part_two(app):
 
 
 def test_item_csv_has_the_contract_columns_and_figures(coordinator, world):
-    table = pd.read_csv(io.BytesIO(coordinator.get(f"{BASE}/items/{CODE}/download/items.csv").data))
+    url = f"{BASE}/items/{CODE}/download/items.csv?attempts=all"
+    table = pd.read_csv(io.BytesIO(coordinator.get(url).data))
     assert table.columns.tolist()[:7] == [
         "item_id",
         "n",
@@ -105,8 +106,27 @@ def test_item_csv_has_the_contract_columns_and_figures(coordinator, world):
     assert table["p"].tolist() == [0.75, 0.5, 0.5, 0.5]
 
 
+def test_item_analysis_defaults_to_first_attempts(coordinator, world):
+    # c2's Window Two retake (4/4) is left out: T-001 right for c1 and c2 of c1, c2, c3
+    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    assert "first attempts only" in html and "version 1" in html
+    table = pd.read_csv(io.BytesIO(coordinator.get(f"{BASE}/items/{CODE}/download/items.csv").data))
+    assert table["p"].tolist() == [2 / 3, 1 / 3, 1 / 3, 1 / 3]
+    assert table["n"].tolist() == [3] * 4
+
+
+def test_a_small_sample_shows_n_and_p_only_with_a_note(coordinator, world):
+    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    assert "Small sample: 3 attempts, fewer than 30." in html
+    assert "not estimated: fewer than 30 attempts" in html
+    assert "Feldt" not in html.split("How these are worked out")[0]
+    table = pd.read_csv(io.BytesIO(coordinator.get(f"{BASE}/items/{CODE}/download/items.csv").data))
+    assert table[["rpb", "d27", "alpha_if_deleted"]].isna().all().all()
+    assert table["flag"].isna().all()  # blank in CSV
+
+
 def test_the_xlsx_item_table_holds_the_same_figures(coordinator, world):
-    data = coordinator.get(f"{BASE}/items/{CODE}/download/items.xlsx").data
+    data = coordinator.get(f"{BASE}/items/{CODE}/download/items.xlsx?attempts=all").data
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     header = [cell.value for cell in sheet[1]]
     p = header.index("p")
@@ -179,7 +199,9 @@ def test_groups_at_the_minimum_show_their_rates(coordinator, world, open_groups)
 def test_flagged_items_are_highlighted(app, coordinator, world, monkeypatch):
     # T-001 (p = .75) is the only item above this threshold; thresholds are configuration
     monkeypatch.setitem(app.config, "ITEM_FLAG_THRESHOLDS", {"easy_above": 0.7})
-    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "ITEM_MIN_N", 1)
+    monkeypatch.setitem(app.config, "ITEM_FLAG_MIN_N", 1)
+    html = coordinator.get(f"{BASE}/items/{CODE}?attempts=all").get_data(as_text=True)
     rows = [row for row in html.split("<tr") if "item/T-00" in row]
     assert len(rows) == 4
     flagged = [row for row in rows if 'class="flagged"' in row]
@@ -190,7 +212,7 @@ def test_flagged_items_are_highlighted(app, coordinator, world, monkeypatch):
 
 
 def test_item_detail_shows_stem_options_shares_and_the_key(coordinator, world):
-    html = coordinator.get(f"{BASE}/items/{CODE}/item/T-001").get_data(as_text=True)
+    html = coordinator.get(f"{BASE}/items/{CODE}/item/T-001?attempts=all").get_data(as_text=True)
     assert "Stem of T-001 v1: which is best?" in html
     assert "Option b of T-001" in html
     assert "Version 1" in html
@@ -205,7 +227,7 @@ def test_mixed_versions_say_so_and_link_each_version(app, coordinator, world):
 
     with app.app_context():
         _second_version(items_changed=True)
-    html = coordinator.get(f"{BASE}/items/{CODE}").get_data(as_text=True)
+    html = coordinator.get(f"{BASE}/items/{CODE}?version=all").get_data(as_text=True)
     assert "have different items" in html and "version=2" in html
     assert coordinator.get(f"{BASE}/items/{CODE}?version=2").status_code == 200
 
@@ -230,3 +252,51 @@ def test_the_coordinator_nav_links_analytics(coordinator, world):
 def test_empty_platform_pages_render(coordinator):
     for url in (f"{BASE}/", f"{BASE}/pass-rates", f"{BASE}/scores", f"{BASE}/part-two"):
         assert coordinator.get(url).status_code == 200, url
+
+
+def test_window_comparison_is_reached_from_the_items_page(coordinator, world):
+    html = coordinator.get(f"{BASE}/items/{CODE}?attempts=all").get_data(as_text=True)
+    link = html.split("Compare this form across exam windows")[0].rsplit('href="', 1)[1]
+    page = coordinator.get(link.split('"')[0].replace("&amp;", "&"))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    # Window One: c1, c2, c3 closed (c4 open, c5 voided); Window Two: c2's retake
+    assert "Window One" in text and "Window Two" in text
+    drift = text.split("Item T-001 by window")[1]
+    assert "0.67" in drift and "1.00" in drift  # T-001: 2 of 3, then 1 of 1
+    assert "suppressed (fewer than 5)" in text  # pass rates of 3 and 1 attempts
+
+
+def test_window_comparison_chart_and_tables(coordinator, world):
+    base = f"{BASE}/items/{CODE}/windows"
+    chart = coordinator.get(f"{base}.svg?attempts=all&item=T-002")
+    assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
+    assert "T-002" in chart.get_data(as_text=True)
+    drift = pd.read_csv(io.BytesIO(coordinator.get(f"{base}/download/drift.csv?attempts=all").data))
+    assert drift["window"].tolist() == [W1, "Window Two"]
+    assert drift["p"].tolist() == [2 / 3, 1.0]
+    assert coordinator.get(f"{base}?item=NOPE").status_code == 404
+
+
+def test_scores_default_to_one_form_and_first_attempts(coordinator, world, open_groups):
+    html = coordinator.get(f"{BASE}/scores").get_data(as_text=True)
+    assert f"<strong>Showing:</strong> {CODE} · first attempts only" in html
+    # first attempts: c1 (passed) and c2 (failed); the retake only when pooled
+    assert "(1 of 2)" in html
+    pooled = coordinator.get(f"{BASE}/scores?attempt=all&form=all").get_data(as_text=True)
+    assert "first attempts and retakes pooled" in pooled and "(2 of 3)" in pooled
+    assert "attempt=all" in pooled.split("histogram.svg")[1].split('"')[0]
+
+
+def test_window_comparison_with_a_second_version_never_fails(app, coordinator, world):
+    # pooled per window: a window whose attempts used one version pools fine; a window that
+    # mixed versions with different items would be a 409 naming them, never a 500
+    from tests.analysis_pages.test_frames import _second_version
+
+    with app.app_context():
+        _second_version(items_changed=True)
+    response = coordinator.get(f"{BASE}/items/{CODE}/windows?version=all")
+    assert response.status_code in (200, 409)
+    if response.status_code == 409:
+        assert "have different items" in response.get_data(as_text=True)
+    assert coordinator.get(f"{BASE}/items/{CODE}/windows?version=2").status_code == 200

@@ -1,0 +1,1 @@
+"""Standard setting: modified Angoff studies of Part One forms."""
