@@ -9,9 +9,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail import notices
 from app.mail.delivery import deliver_committed
-from app.models import MailMessage, Seat, Sitting, User, now_utc
+from app.models import MailMessage, Seat, Sitting, SittingForm, User, now_utc
 from tests.conftest import csrf_from
-from tests.coordinator.conftest import SCHEDULE, post
+from tests.coordinator.conftest import P1, SCHEDULE, offer, post
 from tests.grading import factories
 from tests.smtp import html_of, link_in, text_of
 
@@ -21,6 +21,15 @@ def _approved(create_user_, email="cand@test.example"):
 
 
 def _seat_it(coordinator, sitting, candidate, **extra):
+    app = coordinator.application
+    with app.app_context():  # a seat needs a form for each part it sits
+        offered = db.session.scalar(
+            select(SittingForm.id).where(
+                SittingForm.sitting_id == sitting.id, SittingForm.form_code != P1
+            )
+        )
+    if offered is None:
+        offer(app, sitting.id)
     data = {"candidate_id": candidate.id, "track": "IMH-SPECIALIST", **extra}
     return post(coordinator, f"{SCHEDULE}/sittings/{sitting.id}/seats", data)
 
