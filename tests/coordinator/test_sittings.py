@@ -74,7 +74,8 @@ def test_edit_keeps_unchanged_forms_and_is_audited(app, coordinator, sitting, go
     post(coordinator, f"{SCHEDULE}/sittings/{sitting.id}/edit", {**data, "form_codes": [P2]})
     assert set(_form_rows(app)) == {P2}
     with app.app_context():
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sitting.updated"))
+        first_edit = select(AuditEvent).where(AuditEvent.action == "sitting.updated")
+        event = db.session.scalar(first_edit.order_by(AuditEvent.id))
         assert event.data["before"]["forms"] == [P1] and event.actor_id is not None
 
 

@@ -166,7 +166,9 @@ def test_disabling_ends_sessions_and_refuses_sign_in_until_enabled(app, coordina
     with app.app_context():
         actions = list(
             db.session.scalars(
-                select(AuditEvent.action).where(AuditEvent.action.like("user.%abled"))
+                select(AuditEvent.action)
+                .where(AuditEvent.action.like("user.%abled"))
+                .order_by(AuditEvent.id)
             )
         )
         assert actions == ["user.disabled", "user.enabled"]
