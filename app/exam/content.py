@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from markupsafe import Markup
+from sqlalchemy import select
 
-from app.models import Form
+from app.extensions import db
+from app.models import Form, FormEntry, Item
 from app.sanitize import rich, rich_inline
 
 #: forms kept per app (one sitting offers a handful; a bigger set only re-renders)
@@ -46,9 +48,14 @@ def _prepare(form: Form) -> FormContent:
 
 def form_content(form: Form) -> FormContent:
     """The form's items with rendered stems and options, from this app's cache if prepared."""
-    # per app, keyed by row id and content hash: a test's fresh database may reuse an id
+    # keyed by what the content is, not only by row ids, which an emptied database reuses: the
+    # form's hash and each pinned item's (one light query instead of loading the 60 items)
+    pinned = select(FormEntry.item_id, Item.content_hash).join(Item, Item.id == FormEntry.item_id)
+    rows = db.session.execute(
+        pinned.where(FormEntry.form_id == form.id).order_by(FormEntry.position)
+    ).all()
     cache: dict = current_app.extensions.setdefault("exam_form_content", {})
-    key = (form.id, form.content_hash)
+    key = (form.id, form.content_hash, tuple(tuple(row) for row in rows))
     content = cache.get(key)
     if content is None:
         content = _prepare(form)
