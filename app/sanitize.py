@@ -33,11 +33,21 @@ def _clean(html: str, tags: frozenset) -> Markup:
     return Markup(cleaned.strip())  # noqa: S704 - bleach has just applied the allowlist
 
 
+#: distinct texts remembered per process. Rendering is a pure function of the text, and the text
+#: is bank content (stems, options, vignettes, rubric levels), which a new version replaces
+#: rather than edits, so a remembered rendering never goes stale. Sanitising is most of the
+#: cost of an exam page (60 stems and 240 options through bleach's HTML parser); a bank of a
+#: few thousand items fits, and a bigger one only evicts.
+RENDERED_TEXTS = 8192
+
+
+@lru_cache(maxsize=RENDERED_TEXTS)
 def rich(text: str | None) -> Markup:
     """Block rich text (stems, vignettes): paragraphs, emphasis, lists, a simple table."""
     return _clean(_parser(False).render(text or ""), BLOCK_TAGS)
 
 
+@lru_cache(maxsize=RENDERED_TEXTS)
 def rich_inline(text: str | None) -> Markup:
     """Inline rich text for places that hold phrasing only (options, level descriptors)."""
     return _clean(_parser(True).renderInline(text or ""), INLINE_TAGS)

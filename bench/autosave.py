@@ -8,7 +8,10 @@ closed loop (one request in flight per candidate, as the page's hx-sync does):
   (a) GET /healthz, a bare endpoint: routing, WSGI and HTTP only;
   (b) POST /exam/attempt/<id>/save, the full autosave: session load, CSRF check, attempt lookup,
       deadline check, one answer upserted and committed durably (WAL + synchronous=FULL).
-Prints req/s and p50/p95/p99 of each, the errors, and the ratio (b)/(a) of req/s.
+Prints req/s and p50/p95/p99 of each, the errors, and the ratio (b)/(a) of req/s; on SQLite also
+the disk's ceiling for one fsync per commit (a bare loop of one-row WAL + synchronous=FULL commits
+on a file next to the benchmark's database), measured in the same run: durable saves/s above it
+mean several saves shared an fsync.
 
 Run: .venv/bin/python bench/autosave.py [--db sqlite|postgres] [--candidates N] [--seconds S]
 """
@@ -86,6 +89,26 @@ async def measure(server, candidates, seconds: float) -> int:
     return 1 if rec.error_count() else 0
 
 
+FSYNC_PROBE_SECONDS = 3.0
+
+
+def fsync_ceiling(directory: str, seconds: float = FSYNC_PROBE_SECONDS) -> float:
+    """Commits/s of a bare single-writer loop, one fsync per commit (WAL, synchronous=FULL)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"{directory}/fsync-probe.sqlite", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+    count, started = 0, time.monotonic()
+    while time.monotonic() - started < seconds and count < MAX_REQUESTS_PER_PHASE:
+        conn.execute("INSERT INTO t VALUES (?)", (count,))  # autocommit: one commit each
+        count += 1
+    rate = count / (time.monotonic() - started)
+    conn.close()
+    return rate
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -109,7 +132,13 @@ def main() -> int:
         with common.gunicorn(database, args.workers, args.threads) as server:
             print(f"server: {' '.join(server.command[1:])} ({args.db})")
             print(f"candidates: {args.candidates}, {args.seconds:.0f}s per phase after warm-up")
-            return asyncio.run(measure(server, candidates, args.seconds))
+            status = asyncio.run(measure(server, candidates, args.seconds))
+        if database.tmpdir:
+            print(
+                f"disk ceiling, one fsync per commit: {fsync_ceiling(database.tmpdir):.0f}"
+                " commits/s (bare SQLite loop, same directory, same run)"
+            )
+        return status
     finally:
         database.cleanup()
 

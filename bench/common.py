@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "bench-password-1"  # noqa: S105 - throwaway accounts in a throwaway database
 SAMPLE_FORM = "IMH-P1-SAMPLE"  # the sample bank's 60-item Part One form
+ESSAY_FORM = "IMH-SPECIALIST-P2-SAMPLE"  # the sample bank's Part Two form for TRACK
 TRACK = "IMH-SPECIALIST"
 PG_SCHEMA = "bench"  # a schema of its own, so tests running on the same database are untouched
 CPU_COUNT = os.cpu_count() or 1
@@ -112,8 +113,15 @@ def _password_hash(cost: str) -> str:
     return hasher.hash(PASSWORD)
 
 
-def seed(database: Database, count: int, hash_cost: str = "cheap") -> list[Candidate]:
-    """The sample bank, a live sitting offering its IMH Part One, and `count` admitted seats."""
+def seed(
+    database: Database,
+    count: int,
+    hash_cost: str = "cheap",
+    part: str = "MC",
+    admitted: bool = True,
+) -> list[Candidate]:
+    """The sample bank, a live sitting offering `part` (IMH Part One, or the IMH Specialist
+    Part Two as a retake seat of that part alone) and `count` seats, admitted or waiting."""
     sys.path.insert(0, str(ROOT))
     from sqlalchemy import insert, select
 
@@ -140,7 +148,7 @@ def seed(database: Database, count: int, hash_cost: str = "cheap") -> list[Candi
             starts_at=now - timedelta(minutes=5),
             ends_at=now + timedelta(hours=5),
             mode="scheduled",
-            forms=[SittingForm(form_code=SAMPLE_FORM)],
+            forms=[SittingForm(form_code=SAMPLE_FORM if part == "MC" else ESSAY_FORM)],
         )
         db.session.add(sitting)
         db.session.flush()
@@ -159,7 +167,7 @@ def seed(database: Database, count: int, hash_cost: str = "cheap") -> list[Candi
             insert(Seat),
             [
                 {"sitting_id": sitting.id, "candidate_id": ids[e], "track": TRACK}
-                | {"admitted_at": now}
+                | {"admitted_at": now if admitted else None, "parts": part}
                 for e in emails
             ],
         )
@@ -171,6 +179,24 @@ def seed(database: Database, count: int, hash_cost: str = "cheap") -> list[Candi
         db.session.commit()
         db.engine.dispose()
     return [Candidate(e, seats[ids[e]]) for e in emails]
+
+
+def admit_all(database: Database) -> None:
+    """What the proctor's admission writes: every waiting seat of the sitting is admitted now."""
+    from sqlalchemy import create_engine, update
+
+    from app.models import Seat
+
+    # the model's table, so the timestamp is stored as the app stores it; SQLite's own busy
+    # wait queues this one write behind the app's writers
+    args = {"timeout": 30} if database.kind == "sqlite" else {}
+    engine = create_engine(database.url, connect_args=args)
+    seat = Seat.__table__
+    with engine.begin() as conn:
+        conn.execute(
+            update(seat).where(seat.c.admitted_at.is_(None)).values(admitted_at=datetime.now(UTC))
+        )
+    engine.dispose()
 
 
 # --- server -----------------------------------------------------------------------------------
@@ -275,6 +301,7 @@ CLIENT = re.compile(r'data-client="([^"]*)"')
 ATTEMPT = re.compile(r"/exam/attempt/([^/?\"]+)")
 QUESTION = re.compile(r'name="item" value="(\d+)"(.*?)</fieldset>', re.S)
 OPTION = re.compile(r'name="option" id="[^"]*" value="([^"]+)"')
+VIGNETTE = re.compile(r'name="vignette" value="(\d+)"')
 # one context for every client: loading CA certificates per client costs ~10 ms each
 _SSL = ssl.create_default_context()
 
@@ -298,11 +325,12 @@ class Sitter:
     client_token: str = ""
     csrf: str = ""
     questions: list[tuple[str, list[str]]] = field(default_factory=list)
+    vignettes: list[str] = field(default_factory=list)
     seq: int = 0
 
 
-def expect(response: httpx.Response, status: int) -> httpx.Response:
-    if response.status_code != status:
+def expect(response: httpx.Response, status: int | tuple[int, ...]) -> httpx.Response:
+    if response.status_code not in (status if isinstance(status, tuple) else (status,)):
         raise BenchError(f"{response.request.method} {response.url.path}: {response.status_code}")
     return response
 
@@ -314,7 +342,9 @@ class Recorder:
         self.latencies: dict[str, list[float]] = {}
         self.errors: dict[str, dict[str, int]] = {}
 
-    async def timed(self, name: str, coroutine, status: int) -> httpx.Response | None:
+    async def timed(
+        self, name: str, coroutine, status: int | tuple[int, ...]
+    ) -> httpx.Response | None:
         started = time.perf_counter()
         try:
             response = expect(await coroutine, status)
@@ -342,10 +372,13 @@ async def sign_in(sitter: Sitter, rec: Recorder) -> bool:
     return await rec.timed("POST /login", sitter.client.post("/login", data=form), 302) is not None
 
 
-async def start_part_one(sitter: Sitter, rec: Recorder) -> bool:
-    """POST start (302 to the attempt), then GET the exam page: client token, items, options."""
-    path = f"/exam/seat/{sitter.candidate.seat_id}/MC"
-    rules = await rec.timed("GET rules", sitter.client.get(path), 200)
+async def start_part_one(sitter: Sitter, rec: Recorder, part: str = "MC", rules=None) -> bool:
+    """POST start (302 to the attempt), then GET the exam page: client token, items, options.
+
+    `rules` is the rules page when the candidate already has it open (the waiting room)."""
+    path = f"/exam/seat/{sitter.candidate.seat_id}/{part}"
+    if rules is None:
+        rules = await rec.timed("GET rules", sitter.client.get(path), 200)
     if rules is None:
         return False
     form = {"csrf_token": CSRF.search(rules.text).group(1)}
@@ -360,7 +393,8 @@ async def start_part_one(sitter: Sitter, rec: Recorder) -> bool:
     sitter.client_token = CLIENT.search(page.text).group(1)
     sitter.csrf = CSRF.search(page.text).group(1)
     sitter.questions = [(i, OPTION.findall(body)) for i, body in QUESTION.findall(page.text)]
-    return bool(sitter.questions)
+    sitter.vignettes = VIGNETTE.findall(page.text)
+    return bool(sitter.questions or sitter.vignettes)
 
 
 def save_request(sitter: Sitter):
@@ -377,6 +411,32 @@ def save_request(sitter: Sitter):
         f"/exam/attempt/{sitter.public_id}/save",
         data=data,
         headers={"X-CSRFToken": sitter.csrf, "HX-Request": "true"},
+    )
+
+
+def essay_save_request(sitter: Sitter, text: str):
+    """Part Two's autosave: the first vignette's whole text as typed so far, chosen."""
+    sitter.seq += 1
+    data = {
+        "vignette": sitter.vignettes[0],
+        "text": text,
+        "chosen": "1",
+        "seq": str(sitter.seq),
+        "client": sitter.client_token,
+    }
+    return sitter.client.post(
+        f"/exam/attempt/{sitter.public_id}/save",
+        data=data,
+        headers={"X-CSRFToken": sitter.csrf, "HX-Request": "true"},
+    )
+
+
+def clock_request(sitter: Sitter):
+    """The exam page's clock re-sync poll."""
+    return sitter.client.get(
+        f"/exam/attempt/{sitter.public_id}/clock",
+        params={"client": sitter.client_token},
+        headers={"HX-Request": "true"},
     )
 
 

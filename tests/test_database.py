@@ -1,5 +1,6 @@
-"""SQLite set-up: durability pragmas, and writers queue on the writer lock, never 'locked'."""
+"""SQLite set-up: durability (group commit), and writers queue on the writer lock, never 'locked'."""
 
+import os
 import threading
 import time
 
@@ -8,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from app import database
-from app.database import WriterQueue
+from app.database import SyncBarrier, WriterQueue
 from app.extensions import db
 
 
@@ -18,9 +19,55 @@ def test_sqlite_pragmas_make_commits_durable(app):
             pytest.skip("SQLite only")
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            # NORMAL: the commit itself does not fsync; the SyncBarrier does before it returns
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def _fsynced_paths(monkeypatch) -> list[str]:
+    synced, real_fsync = [], os.fsync
+
+    def recording_fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(database.os, "fsync", recording_fsync)
+    return synced
+
+
+def test_a_committed_write_is_fsynced_before_commit_returns_and_a_read_is_not(app, monkeypatch):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        db.session.execute(text("CREATE TABLE IF NOT EXISTS probe (n INTEGER)"))
+        db.session.commit()
+        synced = _fsynced_paths(monkeypatch)
+        db.session.execute(text("INSERT INTO probe VALUES (1)"))
+        db.session.commit()
+        assert any(path.endswith("-wal") for path in synced)  # durable when commit() returns
+        synced.clear()
+        db.session.execute(text("SELECT count(*) FROM probe")).scalar()
+        db.session.commit()
+        assert synced == []  # nothing written, nothing to sync
+        db.session.execute(text("DROP TABLE probe"))
+        db.session.commit()
+
+
+def test_one_fsync_covers_every_commit_made_before_it_began(tmp_path, monkeypatch):
+    path = tmp_path / "db.sqlite"
+    path.write_bytes(b"")
+    (tmp_path / "db.sqlite-wal").write_bytes(b"frames")
+    barrier, synced = SyncBarrier(str(path)), _fsynced_paths(monkeypatch)
+    committed = time.monotonic_ns()
+    barrier.wait(committed)  # nobody has synced since: this waiter runs the fsync
+    wal_syncs = [p for p in synced if p.endswith("-wal")]
+    assert len(wal_syncs) == 1
+    barrier.wait(committed)  # a second commit from before that fsync: already durable
+    SyncBarrier(str(path)).wait(committed)  # another process's view of the same file
+    assert len([p for p in synced if p.endswith("-wal")]) == 1
+    barrier.wait(time.monotonic_ns())  # a commit after it began needs a new fsync
+    assert len([p for p in synced if p.endswith("-wal")]) == 2
 
 
 def test_a_second_writer_waits_until_the_first_releases(tmp_path):

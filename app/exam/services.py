@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.exam import scoring, timing
+from app.exam.content import form_content
 from app.extensions import db
 from app.localtime import local_label
 from app.models import Answer, Attempt, Form, LateAnswer, Result, Seat, SittingForm, User
@@ -193,10 +194,10 @@ def start_attempt(
         deadline_at=timing.initial_deadline(now, form, seat),
     )
     if part == "MC":
-        attempt.item_order = _shuffled([i.id for i in form.items], rng, form.shuffle_items)
+        items = form_content(form).items
+        attempt.item_order = _shuffled(list(items), rng, form.shuffle_items)
         attempt.option_order = {
-            str(i.id): _shuffled([o["id"] for o in i.options], rng, form.shuffle_options)
-            for i in form.items
+            str(i): _shuffled(list(items[i].options), rng, form.shuffle_options) for i in items
         }
     db.session.add(attempt)
     db.session.flush()

@@ -4,10 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.codes import PART_LABELS
 from app.exam import late, services, timing
+from app.exam.content import form_content
 from app.extensions import db
 from app.models import Attempt, Result, Seat
 
@@ -16,21 +18,23 @@ from app.models import Attempt, Result, Seat
 class Question:
     n: int
     item_id: int
-    stem: str
-    options: list[tuple[str, str]]  # (option id, text) in this attempt's shuffled order
+    stem: Markup  # rendered bank text
+    options: list[tuple[str, Markup]]  # (option id, rendered text) in this attempt's order
     chosen: str
     flagged: bool
 
 
 def questions(attempt: Attempt) -> list[Question]:
     """The attempt's items in its own order, options in its own order, with saved answers."""
-    items = {i.id: i for i in attempt.form.items}
+    # the stems and options come prepared for the form version; only the order and the
+    # answers are this attempt's, read fresh
+    items = form_content(attempt.form).items
     answers = {a.item_id: a for a in attempt.answers if a.item_id is not None}
     out = []
     for n, item_id in enumerate(attempt.item_order, 1):
         item, answer = items[item_id], answers.get(item_id)
         order = attempt.option_order[str(item_id)]
-        options = [(oid, item.option_text(oid)) for oid in order]
+        options = [(oid, item.options.get(oid, Markup(""))) for oid in order]
         out.append(
             Question(
                 n,

@@ -34,6 +34,7 @@ CSRF = re.compile(r'(?:name="csrf_token" value=|"X-CSRFToken": )"([^"]+)"')
 QUESTION = re.compile(r'name="item" value="(\d+)"(.*?)</fieldset>', re.S)
 OPTION = re.compile(r'name="option" id="[^"]*" value="([^"]+)"')
 SECONDS_LEFT = re.compile(r'data-seconds-left="(\d+)"')
+VIGNETTE = re.compile(r'name="vignette" value="(\d+)"')
 
 
 # --- databases and servers ---------------------------------------------------------------------
@@ -194,6 +195,35 @@ class Candidate:
         self.public_id = started.headers["location"].rsplit("/", 1)[-1]
         self.open_page(bases[1 % len(bases)])
 
+    def start_part_two(self, base: str) -> str:
+        """Submit Part One, start Part Two and open its page; returns the first vignette's id."""
+        submitted = self.http.post(
+            f"{base}/exam/attempt/{self.public_id}/submit", data={"csrf_token": self.csrf}
+        )
+        assert submitted.status_code == 302, submitted.text[-500:]
+        rules = self.http.get(f"{base}/exam/seat/{self.seat_id}/VIGNETTE")
+        started = self.http.post(
+            f"{base}/exam/seat/{self.seat_id}/VIGNETTE/start",
+            data={"csrf_token": CSRF.search(rules.text)[1]},
+        )
+        assert started.status_code == 302, started.text[-500:]
+        self.public_id = started.headers["location"].rsplit("/", 1)[-1]
+        return VIGNETTE.search(self.open_page(base))[1]
+
+    def save_essay(self, base: str, vignette: str, essay: str, seq: int, timeout: float = 10):
+        return self.http.post(
+            f"{base}/exam/attempt/{self.public_id}/save",
+            data={
+                "vignette": vignette,
+                "text": essay,
+                "chosen": "1",
+                "seq": str(seq),
+                "client": self.client_token,
+            },
+            headers={"X-CSRFToken": self.csrf, "HX-Request": "true"},
+            timeout=timeout,
+        )
+
     def close(self) -> None:
         self.http.close()
 
@@ -317,6 +347,87 @@ def test_kill_9_mid_load_loses_no_acknowledged_save(kind, tmp_path):
             item, options = candidate.questions[0]
             after = candidate.save(restarted.base, item, options[0], 20_000)
             assert after.status_code == 200
+
+
+ESSAY = "The caregiver names the feeling, waits, and the infant settles. " * 250  # ~16 KB
+
+
+class EssaySaver(threading.Thread):
+    """One candidate's Part Two page saving a growing essay as fast as the server answers."""
+
+    def __init__(self, candidate: Candidate, vignette: str, base: str, stop: threading.Event):
+        super().__init__(daemon=True)
+        self.candidate, self.vignette, self.base, self.stop = candidate, vignette, base, stop
+        self.acked: tuple[int, str] = (0, "")  # highest acknowledged seq and its text
+        self.count, self.failures, self.unexpected = 0, 0, []
+
+    def run(self) -> None:
+        deadline = time.monotonic() + LOAD_SECONDS
+        for seq in range(1, 10_000):
+            if self.stop.is_set() or time.monotonic() > deadline:
+                return
+            essay = ESSAY[: 1024 + (seq * 97) % (15 * 1024)]  # 1 to 16 KB, as typing grows it
+            try:
+                response = self.candidate.save_essay(self.base, self.vignette, essay, seq, 5)
+            except httpx.HTTPError:
+                self.failures += 1
+                time.sleep(0.02)
+                continue
+            if response.status_code == 200:
+                self.acked = (seq, essay)
+                self.count += 1
+            else:
+                self.unexpected.append(response.status_code)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_kill_9_mid_essay_load_loses_no_acknowledged_essay(kind, tmp_path):
+    """Part Two's large saves share commits (group commit on SQLite): none acknowledged is lost."""
+    with demo_database(kind, tmp_path) as url:
+        server = Gunicorn(url, tmp_path / "gunicorn.log").start()
+        candidates = [Candidate(email) for email in CANDIDATES]
+        try:
+            stop, savers = threading.Event(), []
+            for candidate in candidates:
+                candidate.sign_in(server.base)
+                candidate.start([server.base])
+                vignette = candidate.start_part_two(server.base)
+                savers.append(EssaySaver(candidate, vignette, server.base, stop))
+            for saver in savers:
+                saver.start()
+            deadline = time.monotonic() + LOAD_SECONDS / 2
+            while sum(s.count for s in savers) < ACKED_BEFORE_KILL and time.monotonic() < deadline:
+                time.sleep(0.01)
+            server.kill9()
+            time.sleep(0.3)
+            stop.set()
+            for saver in savers:
+                saver.join(timeout=15)
+        finally:
+            server.stop()
+            for candidate in candidates:
+                candidate.close()
+        assert sum(s.count for s in savers) >= ACKED_BEFORE_KILL // 2, "the load got going"
+        assert sum(s.failures for s in savers) > 0, "the kill landed while saves were in flight"
+        assert all(s.unexpected == [] for s in savers), [s.unexpected for s in savers]
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            for saver in savers:
+                seq, essay = saver.acked
+                stored = connection.execute(
+                    text(
+                        "SELECT answer.value, answer.seq FROM answer JOIN attempt"
+                        " ON attempt.id = answer.attempt_id WHERE attempt.public_id = :p"
+                        " AND answer.vignette_id = :v"
+                    ),
+                    {"p": saver.candidate.public_id, "v": int(saver.vignette)},
+                ).one()
+                assert stored.seq >= seq, (saver.candidate.email, seq, stored.seq)
+                if stored.seq == seq:
+                    assert stored.value == essay, saver.candidate.email
+            if engine.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        engine.dispose()
 
 
 # --- two instances, one PostgreSQL ---------------------------------------------------------------
