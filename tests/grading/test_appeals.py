@@ -140,3 +140,14 @@ def test_no_appeal_after_the_window_or_for_someone_elses_result(app, create_user
     assert late.status_code == 409
     with app.app_context():
         assert db.session.scalar(select(Appeal)) is None
+
+
+def test_an_accepted_appeal_shows_the_reason_once_as_written(app, create_user_):
+    _world, coordinator = _failed_and_released(app, create_user_)
+    candidate = client_for(app, CANDIDATES[0][1])
+    _request(app, candidate)
+    _decide(coordinator, "accept", "A second look is fair here.")
+    mine = candidate.get("/results/mine").get_data(as_text=True)
+    assert "being read again by a grader who has not read them" in mine
+    assert "The coordinator's reason: A second look is fair here.</p>" in mine
+    assert "here.." not in mine  # the reason's own full stop is not doubled
