@@ -3,6 +3,7 @@ development outbox where messages land when no mail server is configured."""
 
 from email import policy
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -54,7 +55,8 @@ def _outbox_entry(path):
         "file": path.name,
         "to": parsed["To"],
         "subject": parsed["Subject"],
-        "date": parsed["Date"],
+        # shown through the `when` filter: the association's zone, like every other time
+        "date": parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None,
         "text": body.get_content() if body else "",
         "attachments": [f for f in files if f],
     }

@@ -1,6 +1,7 @@
 """Seat confirmations with .ics, reminders, results and grading notices; failures recorded and
 retried; nothing sent for a rolled-back change. A real SMTP server receives every message."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
@@ -214,6 +215,17 @@ def test_the_development_outbox_shows_each_message(app, coordinator, sitting, cr
     assert 'href="/coordinator/mail/outbox"' in coordinator.get("/coordinator/").get_data(
         as_text=True
     )
+
+
+def test_the_outbox_shows_each_message_time_in_the_association_zone(
+    app, coordinator, sitting, create_user_, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path))
+    monkeypatch.setitem(app.config, "TIME_ZONE", "America/Denver")
+    _seat_it(coordinator, sitting, _approved(create_user_, "zone@test.example"))
+    page = coordinator.get("/coordinator/mail/outbox").get_data(as_text=True)
+    assert re.search(r"To zone@test\.example · \d{4}-\d\d-\d\d \d\d:\d\d M[SD]T · ", page), page
+    assert "+0000" not in page and "-0000" not in page  # not the raw Date header
 
 
 def test_a_cohort_is_sent_over_one_connection_and_an_outage_fails_fast(app, runner, smtp, tmp_path):
