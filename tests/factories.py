@@ -1,6 +1,9 @@
-"""Small builders shared by the test packages: a rubric and a Part Two form (not committed)."""
+"""Small builders shared by the test packages: a rubric, a Part Two form and a result (not
+committed)."""
 
-from app.models import Form, FormEntry, Rubric, Vignette
+from datetime import datetime
+
+from app.models import Attempt, Form, FormEntry, Result, Rubric, Vignette
 
 TRACK = "IMH-SPECIALIST"
 
@@ -37,3 +40,26 @@ def make_vignette_form(
     )
     form.entries = [FormEntry(position=n, vignette=v) for n, v in enumerate(vignettes, 1)]
     return form
+
+
+def make_result(
+    attempt: Attempt,
+    part: str,
+    score: float,
+    max_score: float,
+    passed: bool,
+    released_at: datetime | None = None,
+    **extra,
+) -> Result:
+    """A result of the attempt's seat for the part, released at released_at (None: not yet)."""
+    return Result(
+        seat_id=attempt.seat_id,
+        part=part,
+        attempt_id=attempt.id,
+        score=score,
+        max_score=max_score,
+        percent=100.0 * score / max_score,
+        passed=passed,
+        released_at=released_at,
+        **extra,
+    )

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ExamWindow, Result, Seat, Sitting, SittingForm
+from app.models import ExamWindow, Seat, Sitting, SittingForm
 from tests.conftest import PASSWORD, persist, sign_in
 from tests.coordinator.conftest import P1, P2, SCHEDULE, post
+from tests.factories import make_result
 from tests.grading import factories
 
 
@@ -173,18 +174,8 @@ def world(app, create_user_):
         july = factories.sitting("July evening", datetime(2031, 7, 15, 22, tzinfo=UTC))
         july.proctor_id = proctor.id
         attempt = factories.closed_attempt(candidate.id, july, ["An answer."])
-        db.session.add(
-            Result(
-                seat_id=attempt.seat_id,
-                part="VIGNETTE",
-                attempt_id=attempt.id,
-                score=9,
-                max_score=12,
-                percent=75.0,
-                passed=True,
-                released_at=datetime(2031, 8, 1, 18, tzinfo=UTC),
-            )
-        )
+        released = datetime(2031, 8, 1, 18, tzinfo=UTC)
+        db.session.add(make_result(attempt, "VIGNETTE", 9, 12, passed=True, released_at=released))
         db.session.commit()
         ids = {"window": window.id, "january": january.id, "july": july.id, "seat": waiting.id}
     return proctor, candidate, ids

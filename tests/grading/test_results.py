@@ -10,6 +10,7 @@ from app.extensions import db
 from app.grading.results import SeatOutcome, may_retake, retake_from
 from app.models import AuditEvent, Response, Result, Seat
 from tests.conftest import csrf_from
+from tests.factories import make_result
 from tests.grading import factories
 from tests.grading.helpers import all_levels, client_for, submit, take_next, token
 
@@ -67,18 +68,8 @@ def test_release_is_audited_and_the_page_prints_part_one_too(app, create_user_):
     with app.app_context():
         p2 = db.session.scalar(select(Result))
         assert not p2.passed and p2.percent == 50.0
-        db.session.add(
-            Result(
-                seat_id=p2.seat_id,
-                part="MC",
-                attempt_id=p2.attempt_id,
-                score=54,
-                max_score=60,
-                percent=90.0,
-                passed=True,
-                domain_scores={"REFL": {"score": 9, "max": 10, "percent": 90.0}},
-            )
-        )
+        refl = {"REFL": {"score": 9, "max": 10, "percent": 90.0}}
+        db.session.add(make_result(p2.attempt, "MC", 54, 60, passed=True, domain_scores=refl))
         db.session.commit()
     coordinator = client_for(app, create_user_("coordinator").email)
     url = f"/coordinator/results/sittings/{world.sitting_id}"

@@ -13,6 +13,7 @@ from app.mail.delivery import deliver_committed
 from app.models import MailMessage, Seat, Sitting, SittingForm, User, now_utc
 from tests.conftest import csrf_from
 from tests.coordinator.conftest import P1, SCHEDULE, offer, post
+from tests.factories import make_result
 from tests.grading import factories
 from tests.smtp import html_of, link_in, text_of
 
@@ -107,20 +108,10 @@ def test_results_released_names_no_score_and_links_to_my_results(app, create_use
     coordinator_id = create_user_("coordinator").id
     with app.app_context():
         from app.grading.coordinator import release
-        from app.models import Attempt, Result
+        from app.models import Attempt
 
         attempt = db.session.scalar(select(Attempt))
-        db.session.add(
-            Result(
-                seat_id=attempt.seat_id,
-                part="MC",
-                attempt_id=attempt.id,
-                score=54,
-                max_score=60,
-                percent=90.0,
-                passed=True,
-            )
-        )
+        db.session.add(make_result(attempt, "MC", 54, 60, passed=True))
         db.session.flush()
         coordinator = db.session.get(User, coordinator_id)
         release(coordinator, db.session.get(Sitting, world.sitting_id), now_utc())
