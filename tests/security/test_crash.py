@@ -268,66 +268,97 @@ ACKED_BEFORE_KILL = 90  # acknowledged saves across all candidates before the ki
 LOAD_SECONDS = 40  # the load never runs longer than this, whatever happens
 
 
-class Saver(threading.Thread):
-    """One candidate's page autosaving as fast as the server answers; records every 200."""
+class LoadSaver(threading.Thread):
+    """One candidate's page saving as fast as the server answers; records every 200.
+
+    A kind of load says what one save sends (`save`) and what an acknowledgement promises
+    (`acknowledge`)."""
 
     def __init__(self, candidate: Candidate, base: str, stop: threading.Event):
         super().__init__(daemon=True)
         self.candidate, self.base, self.stop = candidate, base, stop
-        self.acked: dict[str, tuple[int, str]] = {}  # item -> (highest acknowledged seq, option)
         self.count, self.failures, self.unexpected = 0, 0, []
-        self.rng = random.Random(candidate.email)
+
+    def save(self, seq: int) -> tuple[httpx.Response, object]:
+        raise NotImplementedError
+
+    def acknowledge(self, seq: int, sent, response: httpx.Response) -> None:
+        raise NotImplementedError
 
     def run(self) -> None:
         deadline = time.monotonic() + LOAD_SECONDS
         for seq in range(1, 10_000):
             if self.stop.is_set() or time.monotonic() > deadline:
                 return
-            item, options = self.rng.choice(self.candidate.questions)
-            option = self.rng.choice([*options, ""])
             try:
-                response = self.candidate.save(self.base, item, option, seq, timeout=5)
+                response, sent = self.save(seq)
             except httpx.HTTPError:
                 self.failures += 1  # the server is gone: not acknowledged, nothing promised
                 time.sleep(0.02)
                 continue
             if response.status_code == 200:
-                assert f'data-seq="{seq}"' in response.text
-                self.acked[item] = (seq, option)
+                self.acknowledge(seq, sent, response)
                 self.count += 1
             else:
                 self.unexpected.append(response.status_code)
 
 
+class Saver(LoadSaver):
+    """Part One: random choices (or a cleared answer) on random questions."""
+
+    def __init__(self, candidate: Candidate, base: str, stop: threading.Event):
+        super().__init__(candidate, base, stop)
+        self.acked: dict[str, tuple[int, str]] = {}  # item -> (highest acknowledged seq, option)
+        self.rng = random.Random(candidate.email)
+
+    def save(self, seq: int):
+        item, options = self.rng.choice(self.candidate.questions)
+        option = self.rng.choice([*options, ""])
+        return self.candidate.save(self.base, item, option, seq, timeout=5), (item, option)
+
+    def acknowledge(self, seq: int, sent, response: httpx.Response) -> None:
+        assert f'data-seq="{seq}"' in response.text
+        item, option = sent
+        self.acked[item] = (seq, option)
+
+
+def _kill_9_mid_load(url: str, tmp_path: Path, saver_for, keep_first: bool = False):
+    """Gunicorn under one saver per candidate (saver_for(candidate, base, stop), called once the
+    candidate is in Part One), killed -9 while saves are in flight; returns (candidates, savers)
+    once the load has stopped. Every candidate is closed, but the first when keep_first."""
+    server = Gunicorn(url, tmp_path / "gunicorn.log").start()
+    candidates = [Candidate(email) for email in CANDIDATES]
+    try:
+        stop, savers = threading.Event(), []
+        for candidate in candidates:
+            candidate.sign_in(server.base)
+            candidate.start([server.base])
+            savers.append(saver_for(candidate, server.base, stop))
+        for saver in savers:
+            saver.start()
+        deadline = time.monotonic() + LOAD_SECONDS / 2
+        while sum(s.count for s in savers) < ACKED_BEFORE_KILL and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.kill9()  # mid-load: the savers are still sending
+        time.sleep(0.3)
+        stop.set()
+        for saver in savers:
+            saver.join(timeout=15)
+    finally:
+        server.stop()
+        for candidate in candidates[1 if keep_first else 0 :]:
+            candidate.close()
+    assert sum(s.count for s in savers) >= ACKED_BEFORE_KILL // 2, "the load got going"
+    assert sum(s.failures for s in savers) > 0, "the kill landed while saves were in flight"
+    assert all(s.unexpected == [] for s in savers), [s.unexpected for s in savers]
+    return candidates, savers
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_kill_9_mid_load_loses_no_acknowledged_save(kind, tmp_path):
     with demo_database(kind, tmp_path) as url:
-        server = Gunicorn(url, tmp_path / "gunicorn.log").start()
-        candidates = [Candidate(email) for email in CANDIDATES]
-        try:
-            for candidate in candidates:
-                candidate.sign_in(server.base)
-                candidate.start([server.base])
-            stop = threading.Event()
-            savers = [Saver(c, server.base, stop) for c in candidates]
-            for saver in savers:
-                saver.start()
-            deadline = time.monotonic() + LOAD_SECONDS / 2
-            while sum(s.count for s in savers) < ACKED_BEFORE_KILL and time.monotonic() < deadline:
-                time.sleep(0.01)
-            server.kill9()  # mid-load: the savers are still sending
-            time.sleep(0.3)
-            stop.set()
-            for saver in savers:
-                saver.join(timeout=15)
-        finally:
-            server.stop()
-            for candidate in candidates[1:]:
-                candidate.close()  # the first one carries on after the restart
-        assert sum(s.count for s in savers) >= ACKED_BEFORE_KILL // 2, "the load got going"
-        assert sum(s.failures for s in savers) > 0, "the kill landed while saves were in flight"
-        assert all(s.unexpected == [] for s in savers), [s.unexpected for s in savers]
-
+        # the first candidate carries on after the restart
+        candidates, savers = _kill_9_mid_load(url, tmp_path, Saver, keep_first=True)
         with serving(url, tmp_path, "restarted") as restarted, closing(candidates[0]):
             for saver in savers:
                 stored = _stored(url, saver.candidate.public_id)
@@ -352,64 +383,31 @@ def test_kill_9_mid_load_loses_no_acknowledged_save(kind, tmp_path):
 ESSAY = "The caregiver names the feeling, waits, and the infant settles. " * 250  # ~16 KB
 
 
-class EssaySaver(threading.Thread):
-    """One candidate's Part Two page saving a growing essay as fast as the server answers."""
+class EssaySaver(LoadSaver):
+    """Part Two: a growing essay on one vignette."""
 
     def __init__(self, candidate: Candidate, vignette: str, base: str, stop: threading.Event):
-        super().__init__(daemon=True)
-        self.candidate, self.vignette, self.base, self.stop = candidate, vignette, base, stop
+        super().__init__(candidate, base, stop)
+        self.vignette = vignette
         self.acked: tuple[int, str] = (0, "")  # highest acknowledged seq and its text
-        self.count, self.failures, self.unexpected = 0, 0, []
 
-    def run(self) -> None:
-        deadline = time.monotonic() + LOAD_SECONDS
-        for seq in range(1, 10_000):
-            if self.stop.is_set() or time.monotonic() > deadline:
-                return
-            essay = ESSAY[: 1024 + (seq * 97) % (15 * 1024)]  # 1 to 16 KB, as typing grows it
-            try:
-                response = self.candidate.save_essay(self.base, self.vignette, essay, seq, 5)
-            except httpx.HTTPError:
-                self.failures += 1
-                time.sleep(0.02)
-                continue
-            if response.status_code == 200:
-                self.acked = (seq, essay)
-                self.count += 1
-            else:
-                self.unexpected.append(response.status_code)
+    def save(self, seq: int):
+        essay = ESSAY[: 1024 + (seq * 97) % (15 * 1024)]  # 1 to 16 KB, as typing grows it
+        return self.candidate.save_essay(self.base, self.vignette, essay, seq, 5), essay
+
+    def acknowledge(self, seq: int, sent, response: httpx.Response) -> None:
+        self.acked = (seq, sent)
+
+
+def _essay_saver(candidate: Candidate, base: str, stop: threading.Event) -> EssaySaver:
+    return EssaySaver(candidate, candidate.start_part_two(base), base, stop)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_kill_9_mid_essay_load_loses_no_acknowledged_essay(kind, tmp_path):
     """Part Two's large saves share commits (group commit on SQLite): none acknowledged is lost."""
     with demo_database(kind, tmp_path) as url:
-        server = Gunicorn(url, tmp_path / "gunicorn.log").start()
-        candidates = [Candidate(email) for email in CANDIDATES]
-        try:
-            stop, savers = threading.Event(), []
-            for candidate in candidates:
-                candidate.sign_in(server.base)
-                candidate.start([server.base])
-                vignette = candidate.start_part_two(server.base)
-                savers.append(EssaySaver(candidate, vignette, server.base, stop))
-            for saver in savers:
-                saver.start()
-            deadline = time.monotonic() + LOAD_SECONDS / 2
-            while sum(s.count for s in savers) < ACKED_BEFORE_KILL and time.monotonic() < deadline:
-                time.sleep(0.01)
-            server.kill9()
-            time.sleep(0.3)
-            stop.set()
-            for saver in savers:
-                saver.join(timeout=15)
-        finally:
-            server.stop()
-            for candidate in candidates:
-                candidate.close()
-        assert sum(s.count for s in savers) >= ACKED_BEFORE_KILL // 2, "the load got going"
-        assert sum(s.failures for s in savers) > 0, "the kill landed while saves were in flight"
-        assert all(s.unexpected == [] for s in savers), [s.unexpected for s in savers]
+        _candidates, savers = _kill_9_mid_load(url, tmp_path, _essay_saver)
         engine = create_engine(url)
         with engine.connect() as connection:
             for saver in savers:
