@@ -1,5 +1,6 @@
 """People, invitations and password resets, with every message received by a real SMTP server."""
 
+import io
 from datetime import timedelta
 
 import time_machine
@@ -13,10 +14,50 @@ from tests.smtp import link_in, text_of
 PEOPLE = "/coordinator/people"
 
 
-def post_from(client, page: str, url: str, data: dict | None = None, **kw):
-    """POST a form with the CSRF token of the page it is on."""
+def post_from(client, page: str, url: str | None = None, data: dict | None = None, **kw):
+    """POST a form with the CSRF token of the page it is on (to the page itself by default)."""
     token = csrf_from(client.get(page).get_data(as_text=True))
-    return client.post(url, data={**(data or {}), "csrf_token": token}, **kw)
+    return client.post(url or page, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+def _add_person(coordinator, data: dict):
+    """People → Add a person, which invites them."""
+    return post_from(coordinator, f"{PEOPLE}/new", data=data)
+
+
+def _import_csv(coordinator, csv: str):
+    """People → Import a cohort, with the CSV text as the uploaded file."""
+    upload = {"file": (io.BytesIO(csv.encode()), "cohort.csv")}
+    return post_from(
+        coordinator, f"{PEOPLE}/import", data=upload, content_type="multipart/form-data"
+    )
+
+
+def _forgot(client, email: str, **kw):
+    """Forgot password? for the address."""
+    return post_from(client, "/password/forgot", data={"email": email}, **kw)
+
+
+def _set_password(client, path: str, new: str, confirm: str | None = None):
+    """The set-password page of an emailed link, filled in."""
+    return post_from(client, path, data={"new": new, "confirm": confirm or new})
+
+
+def _link_path(app, message) -> str:
+    """The path of the set-password link a message carries."""
+    return link_in(message, "/password/set/").removeprefix(app.config["PUBLIC_URL"])
+
+
+def _locked_out(app, email: str):
+    """Ten failed sign-ins for the address: a new client's sign-in is refused (429)."""
+    with app.app_context():
+        db.session.add_all(
+            [LoginFailure(email=email, address="127.0.0.1", at=now_utc()) for _ in range(10)]
+        )
+        db.session.commit()
+    client = app.test_client()
+    assert sign_in(client, email).status_code == 429
+    return client
 
 
 def _user(app, email: str) -> User:
@@ -33,9 +74,7 @@ def _count(app, model) -> int:
 
 def test_a_new_person_is_invited_and_the_link_sets_a_password_once(app, coordinator, smtp, client):
     data = {"name": "Nia Okafor", "email": "Nia@Test.example", "role": "candidate"}
-    response = post_from(
-        coordinator, f"{PEOPLE}/new", f"{PEOPLE}/new", data | {"tracks": "IMH-SPECIALIST"}
-    )
+    response = _add_person(coordinator, data | {"tracks": "IMH-SPECIALIST"})
     assert response.status_code == 302
     message = smtp.one("nia@test.example", "account")
     url = link_in(message, "/password/set/")
@@ -46,12 +85,7 @@ def test_a_new_person_is_invited_and_the_link_sets_a_password_once(app, coordina
         assert nia.approved_tracks == ["IMH-SPECIALIST"]
     path = url.removeprefix(app.config["PUBLIC_URL"])
     assert sign_in(client, "nia@test.example", "chosen-password-1").status_code == 401
-    assert (
-        post_from(
-            client, path, path, {"new": "chosen-password-1", "confirm": "chosen-password-1"}
-        ).status_code
-        == 302
-    )
+    assert _set_password(client, path, "chosen-password-1").status_code == 302
     assert sign_in(client, "nia@test.example", "chosen-password-1").status_code == 302
     assert client.get(path).status_code == 404  # single use
     with app.app_context():
@@ -64,15 +98,8 @@ def test_a_new_person_is_invited_and_the_link_sets_a_password_once(app, coordina
 
 
 def test_the_invitation_expires(app, coordinator, smtp, client):
-    post_from(
-        coordinator,
-        f"{PEOPLE}/new",
-        f"{PEOPLE}/new",
-        {"name": "Late Lee", "email": "late@test.example", "role": "grader"},
-    )
-    path = link_in(smtp.one("late@test.example"), "/password/set/").removeprefix(
-        app.config["PUBLIC_URL"]
-    )
+    _add_person(coordinator, {"name": "Late Lee", "email": "late@test.example", "role": "grader"})
+    path = _link_path(app, smtp.one("late@test.example"))
     with time_machine.travel(now_utc() + timedelta(days=7, minutes=1)):
         assert client.get(path).status_code == 404
         page = client.get(f"{PEOPLE}/")  # anonymous: only the sign-in page
@@ -81,20 +108,8 @@ def test_the_invitation_expires(app, coordinator, smtp, client):
 
 def test_forgot_password_answers_the_same_for_unknown_emails(app, create_user_, smtp, client):
     create_user_("candidate", email="known@test.example")
-    known = post_from(
-        client,
-        "/password/forgot",
-        "/password/forgot",
-        {"email": "known@test.example"},
-        follow_redirects=True,
-    )
-    unknown = post_from(
-        client,
-        "/password/forgot",
-        "/password/forgot",
-        {"email": "nobody@test.example"},
-        follow_redirects=True,
-    )
+    known = _forgot(client, "known@test.example", follow_redirects=True)
+    unknown = _forgot(client, "nobody@test.example", follow_redirects=True)
     assert known.status_code == unknown.status_code == 200
     strip = lambda r: r.get_data(as_text=True).replace(csrf_from(r.get_data(as_text=True)), "")  # noqa: E731
     assert strip(known) == strip(unknown)
@@ -107,23 +122,13 @@ def test_a_reset_link_ends_other_sessions_clears_limits_and_expires_in_an_hour(
     app, signed_in, smtp, create_user_
 ):
     other_browser, user = signed_in("candidate", email="rosa@test.example")
-    with app.app_context():
-        db.session.add_all(
-            [LoginFailure(email=user.email, address="127.0.0.1", at=now_utc()) for _ in range(10)]
-        )
-        db.session.commit()
-    fresh = app.test_client()
-    assert sign_in(fresh, user.email).status_code == 429
-
-    def forgot():
-        post_from(fresh, "/password/forgot", "/password/forgot", {"email": user.email})
-
-    forgot()
-    forgot()  # within a minute: no second email
+    fresh = _locked_out(app, user.email)
+    _forgot(fresh, user.email)
+    _forgot(fresh, user.email)  # within a minute: no second email
     assert len(smtp.to(user.email)) == 1
     later = now_utc() + timedelta(minutes=2)
     with time_machine.travel(later):
-        forgot()
+        _forgot(fresh, user.email)
     first, second = (link_in(m, "/password/set/") for m in smtp.to(user.email))
     base = app.config["PUBLIC_URL"]
     assert fresh.get(first.removeprefix(base)).status_code == 404  # a newer link replaced it
@@ -132,9 +137,7 @@ def test_a_reset_link_ends_other_sessions_clears_limits_and_expires_in_an_hour(
         assert fresh.get(path).status_code == 404
     with time_machine.travel(later + timedelta(minutes=59)):
         assert fresh.get(path).status_code == 200
-    response = post_from(
-        fresh, path, path, {"new": "a-new-password-2", "confirm": "a-new-password-2"}
-    )
+    response = _set_password(fresh, path, "a-new-password-2")
     assert response.status_code == 302
     assert other_browser.get("/exam/").status_code == 302  # its session ended
     assert sign_in(fresh, user.email, "a-new-password-2").status_code == 302  # limits cleared
@@ -143,11 +146,9 @@ def test_a_reset_link_ends_other_sessions_clears_limits_and_expires_in_an_hour(
 
 def test_a_mismatched_password_changes_nothing_and_keeps_the_link(app, create_user_, smtp, client):
     user = create_user_("candidate")
-    post_from(client, "/password/forgot", "/password/forgot", {"email": user.email})
-    path = link_in(smtp.one(user.email), "/password/set/").removeprefix(app.config["PUBLIC_URL"])
-    response = post_from(
-        client, path, path, {"new": "a-new-password-2", "confirm": "different-pass"}
-    )
+    _forgot(client, user.email)
+    path = _link_path(app, smtp.one(user.email))
+    response = _set_password(client, path, "a-new-password-2", confirm="different-pass")
     assert response.status_code == 422 and "differ" in response.get_data(as_text=True)
     assert client.get(path).status_code == 200
     assert sign_in(client, user.email).status_code == 302  # the old password still works
@@ -176,13 +177,7 @@ def test_disabling_ends_sessions_and_refuses_sign_in_until_enabled(app, coordina
 
 def test_unlock_clears_the_sign_in_limit(app, coordinator, create_user_):
     user = create_user_("proctor")
-    with app.app_context():
-        db.session.add_all(
-            [LoginFailure(email=user.email, address="127.0.0.1", at=now_utc()) for _ in range(10)]
-        )
-        db.session.commit()
-    theirs = app.test_client()
-    assert sign_in(theirs, user.email).status_code == 429
+    theirs = _locked_out(app, user.email)
     page = f"{PEOPLE}/{user.id}"
     assert "10 failed sign-ins" in coordinator.get(page).get_data(as_text=True)
     assert post_from(coordinator, page, f"{page}/unlock").status_code == 302
@@ -241,13 +236,7 @@ def test_people_list_searches_and_pages(app, coordinator, create_user_):
 
 def test_csv_import_with_semicolons_and_a_bom_invites_everyone(app, coordinator, smtp):
     csv = "\ufeffemail;name;role;tracks\nann@test.example;Ann A;;IMH-SPECIALIST ECMH-SPECIALIST\nbo@test.example;Bo B;grader;\n"
-    response = post_from(
-        coordinator,
-        f"{PEOPLE}/import",
-        f"{PEOPLE}/import",
-        {"file": (__import__("io").BytesIO(csv.encode()), "cohort.csv")},
-        content_type="multipart/form-data",
-    )
+    response = _import_csv(coordinator, csv)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert _user(app, "ann@test.example").role == "candidate"
     with app.app_context():
@@ -264,13 +253,7 @@ def test_csv_import_names_every_bad_row_and_changes_nothing(app, coordinator, sm
         "ok@test.example,,wizard,NOPE\n"
     )
     before = _count(app, User)
-    response = post_from(
-        coordinator,
-        f"{PEOPLE}/import",
-        f"{PEOPLE}/import",
-        {"file": (__import__("io").BytesIO(csv.encode()), "cohort.csv")},
-        content_type="multipart/form-data",
-    )
+    response = _import_csv(coordinator, csv)
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     for line in (
@@ -286,13 +269,7 @@ def test_csv_import_names_every_bad_row_and_changes_nothing(app, coordinator, sm
 
 def test_csv_with_passwords_is_refused_in_the_browser(app, coordinator):
     csv = "email,name,role,tracks,password\nx@test.example,X,candidate,,secret-password\n"
-    response = post_from(
-        coordinator,
-        f"{PEOPLE}/import",
-        f"{PEOPLE}/import",
-        {"file": (__import__("io").BytesIO(csv.encode()), "cohort.csv")},
-        content_type="multipart/form-data",
-    )
+    response = _import_csv(coordinator, csv)
     assert response.status_code == 422 and "row 1: password:" in response.get_data(as_text=True)
 
 
