@@ -186,14 +186,18 @@ class Candidate:
         """Home, rules, start and the exam page, each on the next base URL in turn."""
         home = self.http.get(f"{bases[0]}/exam/")
         self.seat_id = int(re.search(r"/exam/seat/(\d+)/MC", home.text)[1])
-        rules = self.http.get(f"{bases[1 % len(bases)]}/exam/seat/{self.seat_id}/MC")
+        self._start_part("MC", rules_base=bases[1 % len(bases)], start_base=bases[0])
+        self.open_page(bases[1 % len(bases)])
+
+    def _start_part(self, part: str, rules_base: str, start_base: str) -> None:
+        """The part's rules page, then its Start button: the new attempt's public id."""
+        rules = self.http.get(f"{rules_base}/exam/seat/{self.seat_id}/{part}")
         started = self.http.post(
-            f"{bases[0]}/exam/seat/{self.seat_id}/MC/start",
+            f"{start_base}/exam/seat/{self.seat_id}/{part}/start",
             data={"csrf_token": CSRF.search(rules.text)[1]},
         )
         assert started.status_code == 302, started.text[-500:]
         self.public_id = started.headers["location"].rsplit("/", 1)[-1]
-        self.open_page(bases[1 % len(bases)])
 
     def start_part_two(self, base: str) -> str:
         """Submit Part One, start Part Two and open its page; returns the first vignette's id."""
@@ -201,13 +205,7 @@ class Candidate:
             f"{base}/exam/attempt/{self.public_id}/submit", data={"csrf_token": self.csrf}
         )
         assert submitted.status_code == 302, submitted.text[-500:]
-        rules = self.http.get(f"{base}/exam/seat/{self.seat_id}/VIGNETTE")
-        started = self.http.post(
-            f"{base}/exam/seat/{self.seat_id}/VIGNETTE/start",
-            data={"csrf_token": CSRF.search(rules.text)[1]},
-        )
-        assert started.status_code == 302, started.text[-500:]
-        self.public_id = started.headers["location"].rsplit("/", 1)[-1]
+        self._start_part("VIGNETTE", rules_base=base, start_base=base)
         return VIGNETTE.search(self.open_page(base))[1]
 
     def save_essay(self, base: str, vignette: str, essay: str, seq: int, timeout: float = 10):
