@@ -47,14 +47,14 @@ def bank(app):
     return persist(app, _tiny_bank)
 
 
+def stored_window(app, name: str, opens_on: date, closes_on: date) -> ExamWindow:
+    """A committed exam window (detached)."""
+    return persist(app, lambda: _add(ExamWindow(name=name, opens_on=opens_on, closes_on=closes_on)))
+
+
 @pytest.fixture
 def window(app):
-    return persist(
-        app,
-        lambda: _add(
-            ExamWindow(name="Feb–Apr 2031", opens_on=date(2031, 2, 1), closes_on=date(2031, 4, 30))
-        ),
-    )
+    return stored_window(app, "Feb–Apr 2031", date(2031, 2, 1), date(2031, 4, 30))
 
 
 def _add(obj):

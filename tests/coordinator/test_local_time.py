@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ExamWindow, Seat, Sitting, SittingForm
-from tests.conftest import PASSWORD, persist, sign_in
-from tests.coordinator.conftest import P1, P2, SCHEDULE, post
+from tests.conftest import PASSWORD, sign_in
+from tests.coordinator.conftest import P1, P2, SCHEDULE, post, stored_window
 from tests.factories import make_result
 from tests.grading import factories
 
@@ -22,12 +22,7 @@ def denver(app, monkeypatch):
 
 @pytest.fixture
 def year_window(app):
-    return persist(
-        app,
-        lambda: _add(
-            ExamWindow(name="All 2031", opens_on=date(2031, 1, 1), closes_on=date(2031, 12, 31))
-        ),
-    )
+    return stored_window(app, "All 2031", date(2031, 1, 1), date(2031, 12, 31))
 
 
 def _add(obj):
@@ -131,12 +126,7 @@ def test_a_repeated_local_time_takes_the_first_and_says_so(
 
 
 def test_the_window_holds_sittings_by_local_date(app, denver, coordinator, proctor, bank):
-    window = persist(
-        app,
-        lambda: _add(
-            ExamWindow(name="Jan 2031", opens_on=date(2031, 1, 1), closes_on=date(2031, 1, 31))
-        ),
-    )
+    window = stored_window(app, "Jan 2031", date(2031, 1, 1), date(2031, 1, 31))
     # 18:00 MST on the last day is already 1 February in UTC: still inside the window
     url = f"{SCHEDULE}/windows/{window.id}/sittings/new"
     response = post(coordinator, url, _entry(proctor, "2031-01-31", "18:00", "22:00"))
