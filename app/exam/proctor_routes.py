@@ -215,7 +215,7 @@ def _back_to(seat) -> str:
     return url_for("proctor.late_answers", seat_id=seat.id)
 
 
-@bp.get("/seat/<int:seat_id>/late/<int:attempt_id>/decline")
+@bp.get("/seat/<int:seat_id>/late/<int:attempt_id>/decline/confirm")
 @role_required("proctor", "coordinator")
 def confirm_decline_late(seat_id: int, attempt_id: int):
     """Confirm declining a part's late answers: who, how many, what follows, and why."""

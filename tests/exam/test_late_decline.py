@@ -148,7 +148,7 @@ def test_the_proctor_declines_from_the_roster_through_a_confirmation(app, held):
     proctor, seat_id, sitting_id, public_id = held
     desk = _desk(app, proctor)
     roster = desk.get(f"/proctor/sitting/{sitting_id}/roster").text
-    link = re.search(r'href="([^"]+/decline\?back=console)"', roster).group(1)
+    link = re.search(r'href="([^"]+/decline/confirm\?back=console)"', roster).group(1)
     page = desk.get(link.replace("&amp;", "&"))
     assert page.status_code == 200
     with app.app_context():
@@ -206,7 +206,7 @@ def test_only_the_sittings_proctor_or_a_coordinator_may_decline(app, held, creat
     seat_id = held[1]
     url = f"/proctor/seat/{seat_id}/late/{_attempt_id(app)}/decline"
     expected = 404 if role == "other proctor" else 403
-    assert desk.get(url).status_code == expected
+    assert desk.get(f"{url}/confirm").status_code == expected
     assert desk.post(url, data={"csrf_token": token, "reason": "r"}).status_code == expected
     assert _decisions(app) == [(None, None, None)] * 3 and _audits(app) == 0
 
@@ -216,7 +216,7 @@ def test_the_coordinator_declines_from_the_seat_page_and_sees_it_there(app, held
     coordinator = create_user_("coordinator")
     desk = _desk(app, coordinator)
     seat_page = desk.get(f"/coordinator/schedule/seats/{seat_id}/edit").text
-    link = re.search(r'href="([^"]+/decline\?back=seat)"', seat_page).group(1)
+    link = re.search(r'href="([^"]+/decline/confirm\?back=seat)"', seat_page).group(1)
     page = desk.get(link).text
     reason = "<b>not</b> an outage"
     response = desk.post(
