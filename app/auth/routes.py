@@ -100,7 +100,8 @@ def forgot_password():
     if request.method == "GET":
         return render_template("auth/forgot.html")
     try:
-        tokens.request_reset(request.form.get("email", ""), request.remote_addr or "unknown", now_utc())
+        address = request.remote_addr or "unknown"
+        tokens.request_reset(request.form.get("email", ""), address, now_utc())
     except services.LoginRefused as refused:
         db.session.rollback()  # nothing is sent and nothing counted
         page = render_template("auth/forgot.html", error=refused.message)
