@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app import audit
 from app.codes import PART_LABELS
@@ -290,9 +290,11 @@ def _waiting_batch(attempt: Attempt, count: int | None) -> list[LateAnswer]:
             .where(LateAnswer.attempt_id == attempt.id, LateAnswer.decision.is_not(None))
             .distinct()
         ).all()
-        told = " and ".join(sorted(decided)) if decided else "decided"
+        if not decided:
+            raise DeliveryError("No late answers wait for a decision in this part.", 409)
         raise DeliveryError(
-            f"These late answers of {PART_LABELS[attempt.part]} were already {told}: "
+            f"These late answers of {PART_LABELS[attempt.part]} were already "
+            f"{' and '.join(sorted(decided))}: "
             "none wait for a decision, and nothing was changed.",
             409,
             "Already decided",
@@ -307,6 +309,25 @@ def _waiting_batch(attempt: Attempt, count: int | None) -> list[LateAnswer]:
     return entries
 
 
+def _mark(
+    attempt: Attempt, entries: list[LateAnswer], decision: str, actor: User, reason: str, now
+) -> None:
+    """Record the decision on exactly these entries, if still undecided; else 409."""
+    marked = db.session.execute(
+        update(LateAnswer)
+        .where(LateAnswer.id.in_([e.id for e in entries]), LateAnswer.decision.is_(None))
+        .values(decision=decision, decided_at=now, decided_by_id=actor.id, reason=reason)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if marked != len(entries):
+        # another proctor or coordinator decided some of them in the meantime
+        raise DeliveryError(
+            f"Someone else decided late answers of {PART_LABELS[attempt.part]} meanwhile; "
+            "review them again: nothing was changed.",
+            409,
+        )
+
+
 def decline_preview(attempt: Attempt) -> LateSummary:
     """What a decline of this part would cover, for the confirmation page (409 if nothing)."""
     return _summary(attempt, _waiting_batch(attempt, None))
@@ -318,10 +339,7 @@ def decline(
     """Mark the part's waiting late answers declined (kept, never deleted; audited)."""
     reason = _checked_reason(reason)
     entries = _waiting_batch(attempt, count)
-    for entry in entries:
-        entry.decision, entry.decided_at = "declined", now
-        entry.decided_by_id, entry.reason = actor.id, reason
-    db.session.flush()
+    _mark(attempt, entries, "declined", actor, reason, now)
     audit.record(
         "attempt.late_answers_declined",
         attempt,
@@ -348,9 +366,7 @@ def accept(
     before = services.recorded_answers(attempt)
     receipt_before = attempt.receipt
     applied = _apply(attempt, entries, now)
-    for entry in entries:
-        entry.decision, entry.decided_at = "accepted", now
-        entry.decided_by_id, entry.reason = actor.id, reason
+    _mark(attempt, entries, "accepted", actor, reason, now)
     db.session.expire(attempt, ["answers"])
     data: dict = {}
     if attempt.part == "MC":

@@ -106,6 +106,24 @@ def test_a_decided_batch_is_refused_either_way(app, held):
     assert _audits(app) == 1 and _audits(app, "attempt.late_answers_accepted") == 0
 
 
+def test_a_decision_made_meanwhile_by_someone_else_is_not_overwritten(app, held, monkeypatch):
+    proctor, *_ = held
+    with app.app_context():
+        attempt = db.session.scalar(select(Attempt))
+        actor = db.session.get(User, proctor.id)
+        seen = late.pending(attempt)  # what a second desk read before the first one decided
+        late.decline(attempt, actor, "first", now_utc())
+        db.session.commit()
+        monkeypatch.setattr(late, "pending", lambda _attempt: seen)
+        for decide in (late.decline, late.accept):
+            with pytest.raises(DeliveryError) as refused:
+                decide(attempt, actor, "second", now_utc())
+            assert refused.value.status == 409 and "meanwhile" in refused.value.message
+            db.session.rollback()
+    assert _decisions(app) == [("declined", proctor.id, "first")] * 3
+    assert _audits(app, "attempt.late_answers_accepted") == 0
+
+
 def test_a_decision_covers_only_what_the_person_was_shown(app, held):
     proctor, *_ = held
     with app.app_context():
