@@ -227,11 +227,13 @@ def users_unlock(email: str) -> None:
 def sittings_sweep() -> None:
     """Finalise attempts past their deadline that no browser submitted (safe to run any time)."""
     from app.auth.services import prune_login_failures
+    from app.auth.tokens import prune_reset_requests
     from app.exam.services import sweep
     from app.models import now_utc
 
     count = sweep(now_utc())
     prune_login_failures(now_utc())
+    prune_reset_requests(now_utc())
     db.session.commit()
     click.echo(f"Finalised {count} expired attempt(s).")
 

@@ -96,6 +96,10 @@ class Config:
     #: single-use links: an invitation's lifetime (days) and a password reset's (minutes)
     INVITE_EXPIRY_DAYS = int(os.environ.get("INVITE_EXPIRY_DAYS", "7"))
     RESET_EXPIRY_MINUTES = int(os.environ.get("RESET_EXPIRY_MINUTES", "60"))
+    #: *Forgot password?* requests one address may make within RESET_ADDRESS_WINDOW_SECONDS
+    #: (any email, known or not) before it waits: one address cannot make us email every account
+    RESET_ADDRESS_REQUESTS = int(os.environ.get("RESET_ADDRESS_REQUESTS", "10"))
+    RESET_ADDRESS_WINDOW_SECONDS = int(os.environ.get("RESET_ADDRESS_WINDOW_SECONDS", "900"))
     #: Flask-Mail's settings under their standard names; without MAIL_SERVER every send is
     #: recorded as failed ("not configured") and shown on the coordinator's Mail page
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

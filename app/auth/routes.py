@@ -1,5 +1,6 @@
 """Sign-in, sign-out and password change pages."""
 
+import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -98,7 +99,13 @@ def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the email has an account."""
     if request.method == "GET":
         return render_template("auth/forgot.html")
-    tokens.request_reset(request.form.get("email", ""), now_utc())
+    try:
+        address = request.remote_addr or "unknown"
+        tokens.request_reset(request.form.get("email", ""), address, now_utc())
+    except services.LoginRefused as refused:
+        db.session.rollback()  # nothing is sent and nothing counted
+        page = render_template("auth/forgot.html", error=refused.message)
+        return page, refused.status, {"Retry-After": str(math.ceil(refused.wait))}
     db.session.commit()
     minutes = current_app.config["RESET_EXPIRY_MINUTES"]
     flash(FORGOT_SENT.format(minutes=minutes))

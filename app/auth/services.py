@@ -22,10 +22,12 @@ from app.models import LoginFailure, User
 class LoginRefused(Exception):
     """A sign-in that may not proceed, with the message to show."""
 
-    def __init__(self, message: str, status: int = 401):
+    def __init__(self, message: str, status: int = 401, wait: float = 0.0):
         super().__init__(message)
         self.message = message
         self.status = status
+        #: seconds until a retry may succeed (sent as Retry-After), when known
+        self.wait = wait
 
 
 WRONG_CREDENTIALS = "That email and password do not match an account."
@@ -50,12 +52,12 @@ EMAIL_MAX = 254
 ADDRESS_MAX = 64
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     # an aggregate over the column may come back naive from SQLite; it is UTC either way
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _wait_text(seconds: float) -> str:
+def wait_text(seconds: float) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
@@ -75,7 +77,7 @@ def account_wait(email: str, address: str, now: datetime) -> float:
         return 0.0
     wait = config["LOGIN_FIRST_WAIT_SECONDS"] * 2 ** min(extra, 30)
     wait = min(wait, config["LOGIN_MAX_WAIT_SECONDS"])
-    return max(0.0, (_aware(last) + timedelta(seconds=wait) - now).total_seconds())
+    return max(0.0, (aware(last) + timedelta(seconds=wait) - now).total_seconds())
 
 
 def address_wait(address: str, now: datetime) -> float:
@@ -95,7 +97,7 @@ def address_wait(address: str, now: datetime) -> float:
     )
     if boundary is None:
         return 0.0
-    return max(0.0, (_aware(boundary) + window - now).total_seconds())
+    return max(0.0, (aware(boundary) + window - now).total_seconds())
 
 
 def find_login(email: str, address: str, now: datetime) -> LoginCandidate:
@@ -104,14 +106,14 @@ def find_login(email: str, address: str, now: datetime) -> LoginCandidate:
     address = address[:ADDRESS_MAX]
     if wait := account_wait(email, address, now):
         raise LoginRefused(
-            f"Too many failed sign-ins for this account from here. Wait {_wait_text(wait)} and "
+            f"Too many failed sign-ins for this account from here. Wait {wait_text(wait)} and "
             "try again, or ask the coordinator to unlock your account.",
             status=429,
         )
     if wait := address_wait(address, now):
         raise LoginRefused(
             "Too many failed sign-ins on different accounts from this network. Wait "
-            f"{_wait_text(wait)} and try again, or ask the coordinator.",
+            f"{wait_text(wait)} and try again, or ask the coordinator.",
             status=429,
         )
     row = db.session.execute(

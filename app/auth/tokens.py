@@ -9,10 +9,18 @@ from sqlalchemy import delete, select
 
 from app import audit
 from app.auth.passwords import hash_password, password_problem
-from app.auth.services import end_all_sessions, normalise_email, unlock_account
+from app.auth.services import (
+    ADDRESS_MAX,
+    LoginRefused,
+    aware,
+    end_all_sessions,
+    normalise_email,
+    unlock_account,
+    wait_text,
+)
 from app.extensions import db
 from app.mail import notices
-from app.models import AccountToken, User
+from app.models import AccountToken, ResetRequest, User
 
 INVALID_LINK = (
     "This link does not work any more: it was used already, it expired, or a newer one was "
@@ -73,8 +81,36 @@ def _recently_reset(user: User, now: datetime) -> bool:
     return db.session.scalar(recent.limit(1)) is not None
 
 
-def request_reset(email: str, now: datetime) -> None:
-    """Queue a reset link when an active account has this email; silent otherwise."""
+def reset_wait(address: str, now: datetime) -> float:
+    """Seconds this address must wait after RESET_ADDRESS_REQUESTS requests within
+    RESET_ADDRESS_WINDOW_SECONDS: until the oldest of the latest ones leaves the window."""
+    config = current_app.config
+    window = timedelta(seconds=config["RESET_ADDRESS_WINDOW_SECONDS"])
+    boundary = db.session.scalar(
+        select(ResetRequest.at)
+        .where(ResetRequest.address == address, ResetRequest.at >= now - window)
+        .order_by(ResetRequest.at.desc())
+        .offset(config["RESET_ADDRESS_REQUESTS"] - 1)
+        .limit(1)
+    )
+    if boundary is None:
+        return 0.0
+    return max(0.0, (aware(boundary) + window - now).total_seconds())
+
+
+def request_reset(email: str, address: str, now: datetime) -> None:
+    """Queue a reset link when an active account has this email; silent otherwise. Refused
+    (LoginRefused, 429) before the email is looked at while the address is over its limit."""
+    address = address[:ADDRESS_MAX]
+    if wait := reset_wait(address, now):
+        raise LoginRefused(
+            "Too many requests for a new password from this network. Wait "
+            f"{wait_text(wait)} and try again, or ask the coordinator.",
+            status=429,
+            wait=wait,
+        )
+    # every request counts, known email or not, so the limit tells nothing about accounts
+    db.session.add(ResetRequest(address=address, at=now))
     user = db.session.scalar(
         select(User).where(User.email == normalise_email(email)[:254], User.is_active)
     )
@@ -114,3 +150,9 @@ def use_token(token: str, new: str, confirm: str, now: datetime) -> User:
     unlock_account(user, None, now)
     audit.record("user.password_set", user, actor=user, now=now, link=found.purpose)
     return user
+
+
+def prune_reset_requests(now: datetime) -> None:
+    """Forget reset requests that no longer count toward an address's limit (from the sweep)."""
+    keep = timedelta(seconds=current_app.config["RESET_ADDRESS_WINDOW_SECONDS"])
+    db.session.execute(delete(ResetRequest).where(ResetRequest.at < now - keep))

@@ -251,7 +251,8 @@ def _seat_page(seat: Seat, values=None, error: Problem | None = None):
         "coordinator/seat_form.html",
         seat=seat,
         attempted=attempted,
-        late=late.seat_lines([seat.id]).get(seat.id, []),
+        late=late.seat_waiting([seat.id]).get(seat.id, []),
+        declined=late.seat_declined([seat.id]).get(seat.id, []),
         values=values or _seat_values(seat),
         error=error,
     )

@@ -2,13 +2,15 @@
 
 They are held apart from the record (never scored by themselves), shown to the proctor and the
 coordinator on the seat, and enter the record only by an audited decision, which re-scores
-Part One or updates the Part Two responses before grading starts."""
+Part One or updates the Part Two responses before grading starts. Declining is the other
+audited decision: the answers stay here (never deleted), marked declined with who, when and why,
+and no longer wait."""
 
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app import audit
 from app.codes import PART_LABELS
@@ -23,6 +25,7 @@ class LateSummary:
     """The pending late answers of one attempt, in one sentence for the proctor."""
 
     part: str
+    attempt_id: int
     count: int
     seconds_late: int
     made_before: int  # made before the part closed, per the browser's clock
@@ -61,6 +64,7 @@ def _summary(attempt: Attempt, entries: list[LateAnswer]) -> LateSummary:
     latest = max(e.arrived_at for e in entries)
     return LateSummary(
         attempt.part,
+        attempt.id,
         len(entries),
         max(0, int((latest - closed).total_seconds())),
         sum(1 for e in entries if e.client_at is not None and e.client_at <= closed),
@@ -69,8 +73,8 @@ def _summary(attempt: Attempt, entries: list[LateAnswer]) -> LateSummary:
     )
 
 
-def seat_lines(seat_ids: list[int]) -> dict[int, list[str]]:
-    """Per seat, one line per part that has late answers waiting (one query, for the roster)."""
+def seat_waiting(seat_ids: list[int]) -> dict[int, list[LateSummary]]:
+    """Per seat, one summary per part that has late answers waiting (one query, for the roster)."""
     if not seat_ids:
         return {}
     stmt = (
@@ -81,9 +85,45 @@ def seat_lines(seat_ids: list[int]) -> dict[int, list[str]]:
     by_attempt: dict[int, tuple[Attempt, list[LateAnswer]]] = {}
     for entry, attempt in db.session.execute(stmt).all():
         by_attempt.setdefault(attempt.id, (attempt, []))[1].append(entry)
-    out: dict[int, list[str]] = {}
+    out: dict[int, list[LateSummary]] = {}
     for attempt, entries in sorted(by_attempt.values(), key=lambda pair: pair[0].started_at):
-        out.setdefault(attempt.seat_id, []).append(_summary(attempt, entries).line)
+        out.setdefault(attempt.seat_id, []).append(_summary(attempt, entries))
+    return out
+
+
+@dataclass
+class DeclinedBatch:
+    """Late answers of one part declined by one decision: how many, by whom, when and why."""
+
+    seat_id: int
+    part: str
+    count: int
+    by: str
+    at: datetime
+    reason: str
+
+    @property
+    def line(self) -> str:
+        answers = f"{self.count} late answer{'s' if self.count != 1 else ''}"
+        return f"{PART_LABELS[self.part]}: {answers} declined by {self.by}"
+
+
+def seat_declined(seat_ids: list[int]) -> dict[int, list[DeclinedBatch]]:
+    """Per seat, the declined late answers grouped by decision, oldest first (one query)."""
+    if not seat_ids:
+        return {}
+    stmt = (
+        select(Attempt.seat_id, Attempt.part, User.name, LateAnswer.decided_at, LateAnswer.reason)
+        .join(Attempt, Attempt.id == LateAnswer.attempt_id)
+        .join(User, User.id == LateAnswer.decided_by_id)
+        .where(Attempt.seat_id.in_(seat_ids), LateAnswer.decision == "declined")
+    )
+    counts: dict[tuple, int] = {}
+    for key in db.session.execute(stmt).all():
+        counts[tuple(key)] = counts.get(tuple(key), 0) + 1
+    out: dict[int, list[DeclinedBatch]] = {}
+    for (seat_id, part, by, at, reason), n in sorted(counts.items(), key=lambda kv: kv[0][3]):
+        out.setdefault(seat_id, []).append(DeclinedBatch(seat_id, part, n, by, at, reason))
     return out
 
 
@@ -229,20 +269,104 @@ def _rescore_part_two(attempt: Attempt, now: datetime) -> None:
     create_responses(attempt, now)
 
 
-def accept(attempt: Attempt, actor: User, reason: str, now: datetime) -> str:
-    """Move the attempt's waiting late answers into its record and re-score it (audited)."""
-    if not reason.strip():
+REASON_MAX = 500
+
+
+def _checked_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
         raise DeliveryError("Give a reason: it goes into the audit log.")
+    if len(reason) > REASON_MAX:
+        raise DeliveryError(f"Keep the reason to {REASON_MAX} characters or fewer.")
+    return reason
+
+
+def _waiting_batch(attempt: Attempt, count: int | None) -> list[LateAnswer]:
+    """The answers a decision covers: all waiting, and exactly as many as the person saw."""
     entries = pending(attempt)
     if not entries:
-        raise DeliveryError("No late answers wait for a decision in this part.", 409)
+        decided = db.session.scalars(
+            select(LateAnswer.decision)
+            .where(LateAnswer.attempt_id == attempt.id, LateAnswer.decision.is_not(None))
+            .distinct()
+        ).all()
+        if not decided:
+            raise DeliveryError("No late answers wait for a decision in this part.", 409)
+        raise DeliveryError(
+            f"These late answers of {PART_LABELS[attempt.part]} were already "
+            f"{' and '.join(sorted(decided))}: "
+            "none wait for a decision, and nothing was changed.",
+            409,
+            "Already decided",
+        )
+    if count is not None and count != len(entries):
+        # another answer arrived (or another person decided) since the page was shown
+        raise DeliveryError(
+            f"{len(entries)} late answers now wait in {PART_LABELS[attempt.part]}, not {count}: "
+            "review them again; nothing was changed.",
+            409,
+        )
+    return entries
+
+
+def _mark(
+    attempt: Attempt, entries: list[LateAnswer], decision: str, actor: User, reason: str, now
+) -> None:
+    """Record the decision on exactly these entries, if still undecided; else 409."""
+    marked = db.session.execute(
+        update(LateAnswer)
+        .where(LateAnswer.id.in_([e.id for e in entries]), LateAnswer.decision.is_(None))
+        .values(decision=decision, decided_at=now, decided_by_id=actor.id, reason=reason)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if marked != len(entries):
+        # another proctor or coordinator decided some of them in the meantime
+        raise DeliveryError(
+            f"Someone else decided late answers of {PART_LABELS[attempt.part]} meanwhile; "
+            "review them again: nothing was changed.",
+            409,
+        )
+
+
+def decline_preview(attempt: Attempt) -> LateSummary:
+    """What a decline of this part would cover, for the confirmation page (409 if nothing)."""
+    return _summary(attempt, _waiting_batch(attempt, None))
+
+
+def decline(
+    attempt: Attempt, actor: User, reason: str, now: datetime, count: int | None = None
+) -> str:
+    """Mark the part's waiting late answers declined (kept, never deleted; audited)."""
+    reason = _checked_reason(reason)
+    entries = _waiting_batch(attempt, count)
+    _mark(attempt, entries, "declined", actor, reason, now)
+    audit.record(
+        "attempt.late_answers_declined",
+        attempt,
+        actor=actor,
+        reason=reason,
+        now=now,
+        late_answers=len(entries),
+        seqs=[e.seq for e in entries],
+    )
+    n = len(entries)
+    return (
+        f"{n} late answer{'s' if n != 1 else ''} of {attempt.seat.candidate.name} declined in "
+        f"{PART_LABELS[attempt.part]}: they stay kept, outside the record."
+    )
+
+
+def accept(
+    attempt: Attempt, actor: User, reason: str, now: datetime, count: int | None = None
+) -> str:
+    """Move the attempt's waiting late answers into its record and re-score it (audited)."""
+    reason = _checked_reason(reason)
+    entries = _waiting_batch(attempt, count)
     _refuse_if_final(attempt)
     before = services.recorded_answers(attempt)
     receipt_before = attempt.receipt
     applied = _apply(attempt, entries, now)
-    for entry in entries:
-        entry.decision, entry.decided_at = "accepted", now
-        entry.decided_by_id, entry.reason = actor.id, reason.strip()
+    _mark(attempt, entries, "accepted", actor, reason, now)
     db.session.expire(attempt, ["answers"])
     data: dict = {}
     if attempt.part == "MC":
@@ -262,7 +386,7 @@ def accept(attempt: Attempt, actor: User, reason: str, now: datetime) -> str:
         "attempt.late_answers_accepted",
         attempt,
         actor=actor,
-        reason=reason.strip(),
+        reason=reason,
         now=now,
         late_answers=len(entries),
         applied=applied,

@@ -189,6 +189,56 @@ def accept_late(seat_id: int, attempt_id: int):
     """Accept a part's late answers into its record with a reason (audited), then re-score."""
     seat = proctoring.seat_for(current_user, seat_id)
     attempt = late.attempt_of_seat(seat, attempt_id)
-    flash(late.accept(attempt, current_user, request.form.get("reason", ""), now_utc()))
+    reason = request.form.get("reason", "")
+    flash(late.accept(attempt, current_user, reason, now_utc(), _late_count()))
     db.session.commit()
     return redirect(url_for("proctor.late_answers", seat_id=seat_id))
+
+
+def _late_count() -> int | None:
+    """How many late answers the person was shown (a decision covers exactly those)."""
+    raw = request.form.get("count")
+    if raw is None:
+        return None
+    if not is_whole_number(raw):
+        raise DeliveryError("The number of late answers must be a whole number.")
+    return int(raw)
+
+
+def _back_to(seat) -> str:
+    """Where a decline returns: the console, the coordinator's seat page, or the review page."""
+    back = request.values.get("back", "")
+    if back == "console":
+        return url_for("proctor.sitting", sitting_id=seat.sitting_id)
+    if back == "seat" and current_user.role == "coordinator":
+        return url_for("scheduling.edit_seat", seat_id=seat.id)
+    return url_for("proctor.late_answers", seat_id=seat.id)
+
+
+@bp.get("/seat/<int:seat_id>/late/<int:attempt_id>/decline/confirm")
+@role_required("proctor", "coordinator")
+def confirm_decline_late(seat_id: int, attempt_id: int):
+    """Confirm declining a part's late answers: who, how many, what follows, and why."""
+    seat = proctoring.seat_for(current_user, seat_id)
+    attempt = late.attempt_of_seat(seat, attempt_id)
+    return render_template(
+        "proctor/late_decline.html",
+        seat=seat,
+        attempt=attempt,
+        label=late.PART_LABELS[attempt.part],
+        summary=late.decline_preview(attempt),
+        back=request.args.get("back", ""),
+        cancel=_back_to(seat),
+    )
+
+
+@bp.post("/seat/<int:seat_id>/late/<int:attempt_id>/decline")
+@role_required("proctor", "coordinator")
+def decline_late(seat_id: int, attempt_id: int):
+    """Decline a part's late answers with a reason (audited): kept, never in the record."""
+    seat = proctoring.seat_for(current_user, seat_id)
+    attempt = late.attempt_of_seat(seat, attempt_id)
+    reason = request.form.get("reason", "")
+    flash(late.decline(attempt, current_user, reason, now_utc(), _late_count()))
+    db.session.commit()
+    return redirect(_back_to(seat))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app import audit
 from app.exam import late, services, timing
+from app.exam.late import LateSummary
 from app.exam.services import DeliveryError
 from app.extensions import db
 from app.models import Answer, Attempt, Incident, Seat, Sitting, User
@@ -27,8 +28,8 @@ class RosterRow:
     seconds_left: int | None
     since_seen: int | None
     connection_lost: bool
-    #: late answers waiting for a decision, one line per part (see app/exam/late.py)
-    late: list[str] = field(default_factory=list)
+    #: late answers waiting for a decision, one summary per part (see app/exam/late.py)
+    late: list[LateSummary] = field(default_factory=list)
 
 
 def sitting_for(user: User, sitting_id: int) -> Sitting:
@@ -98,7 +99,11 @@ def _seats(sitting: Sitting) -> list[Seat]:
 
 
 def _row(
-    seat: Seat, attempts: list[Attempt], counts: dict[int, int], late: list[str], now: datetime
+    seat: Seat,
+    attempts: list[Attempt],
+    counts: dict[int, int],
+    waiting: list[LateSummary],
+    now: datetime,
 ) -> RosterRow:
     status, attempt = _status(seat, attempts, now)
     live = attempt is not None and not timing.is_closed(attempt, now)
@@ -112,7 +117,7 @@ def _row(
         timing.seconds_left(attempt, now) if live else None,
         since,
         live and attempt.paused_at is None and since is not None and since > LOST_AFTER.seconds,
-        late,
+        waiting,
     )
 
 
@@ -121,7 +126,7 @@ def roster(sitting: Sitting, now: datetime) -> list[RosterRow]:
     seats = _seats(sitting)
     attempts = attempts_by_seat([s.id for s in seats])
     counts = _answered_counts([a.id for group in attempts.values() for a in group])
-    late_lines = late.seat_lines([s.id for s in seats])
+    late_lines = late.seat_waiting([s.id for s in seats])
     return [
         _row(seat, attempts.get(seat.id, []), counts, late_lines.get(seat.id, []), now)
         for seat in seats
@@ -132,7 +137,7 @@ def seat_row(seat: Seat, now: datetime) -> RosterRow:
     """One seat's roster row (for the confirmation page of a void or force-submit)."""
     attempts = attempts_by_seat([seat.id]).get(seat.id, [])
     counts = _answered_counts([a.id for a in attempts])
-    return _row(seat, attempts, counts, late.seat_lines([seat.id]).get(seat.id, []), now)
+    return _row(seat, attempts, counts, late.seat_waiting([seat.id]).get(seat.id, []), now)
 
 
 def waiting(rows: list[RosterRow]) -> list[RosterRow]:

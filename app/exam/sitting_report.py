@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.exam import proctoring
+from app.exam.late import DeclinedBatch, seat_declined
 from app.extensions import db
 from app.models import Attempt, AuditEvent, Incident, LateAnswer, Seat, Sitting
 from app.templating import when
@@ -29,6 +30,8 @@ class ReportRow:
     incidents: list[Incident] = field(default_factory=list)
     #: answers that reached the server after deadline + grace (held, accepted or not)
     late_answers: int = 0
+    #: the declined ones, one batch per decision (kept with who, when and why)
+    late_declined: list[DeclinedBatch] = field(default_factory=list)
 
     @property
     def extension_minutes(self) -> int:
@@ -92,6 +95,7 @@ def sitting_report(sitting: Sitting, now: datetime) -> tuple[list[ReportRow], li
     attempt_ids = [a.id for group in by_seat.values() for a in group]
     given = _time_given(attempt_ids)
     late = _late_counts(attempt_ids)
+    declined = seat_declined([r.seat.id for r in rows])
     incidents = _incidents_by_seat(sitting)
     report = []
     for r in rows:
@@ -106,6 +110,7 @@ def sitting_report(sitting: Sitting, now: datetime) -> tuple[list[ReportRow], li
                 paused_seconds=sum(given[(i, "proctor.resume")] for i in ids),
                 incidents=incidents.get(r.seat.id, []),
                 late_answers=sum(late.get(i, 0) for i in ids),
+                late_declined=declined.get(r.seat.id, []),
             )
         )
     return report, incidents.get(None, [])
@@ -133,6 +138,7 @@ CSV_COLUMNS = (
     "incidents",
     "focus_losses",
     "late_answers",
+    "late_answers_declined",
     "voided",
 )
 
@@ -174,6 +180,7 @@ def _csv_row(row: ReportRow) -> list:
         " | ".join(f"{when(i.at)} {i.category}: {i.note}" for i in row.incidents),
         row.focus_losses,
         row.late_answers,
+        " | ".join(f"{d.line} {when(d.at)}: {d.reason}" for d in row.late_declined),
         _at(seat.voided_at),
     ]
 

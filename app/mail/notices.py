@@ -29,32 +29,26 @@ def _queue(kind: str, user: User, subject: str, now: datetime, **context) -> Mai
     return queue(kind, user, subject, text, html, now, **options)
 
 
+def _account_link(
+    kind: str, user: User, subject: str, token: str, expires: str, now: datetime
+) -> MailMessage | None:
+    """A single-use link to set a password; its text is secret (blanked in the log once sent)."""
+    url = link("auth.set_password", token=token)
+    return _queue(kind, user, subject, now, url=url, expires=expires, secret=True)
+
+
 def invitation(user: User, token: str, now: datetime) -> MailMessage | None:
     """The invitation to set a first password, with its single-use link."""
     days = current_app.config["INVITE_EXPIRY_DAYS"]
-    return _queue(
-        "invitation",
-        user,
-        "Your Endorsement exams account",
-        now,
-        url=link("auth.set_password", token=token),
-        expires=f"{days} day{'s' if days != 1 else ''}",
-        secret=True,
-    )
+    expires = f"{days} day{'s' if days != 1 else ''}"
+    return _account_link("invitation", user, "Your Endorsement exams account", token, expires, now)
 
 
 def password_reset(user: User, token: str, now: datetime) -> MailMessage | None:
     """A single-use link to choose a new password."""
-    minutes = current_app.config["RESET_EXPIRY_MINUTES"]
-    return _queue(
-        "password_reset",
-        user,
-        "Reset your Endorsement exams password",
-        now,
-        url=link("auth.set_password", token=token),
-        expires=f"{minutes} minutes",
-        secret=True,
-    )
+    expires = f"{current_app.config['RESET_EXPIRY_MINUTES']} minutes"
+    subject = "Reset your Endorsement exams password"
+    return _account_link("password_reset", user, subject, token, expires, now)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from app.models.grading import (
     Response,
 )
 from app.models.mail import AccountToken, MailMessage
-from app.models.people import Approval, LoginFailure, User
+from app.models.people import Approval, LoginFailure, ResetRequest, User
 from app.models.sittings import ExamWindow, Incident, Seat, Sitting, SittingForm
 from app.models.standards import AngoffPanellist, AngoffRating, AngoffStudy
 
@@ -44,6 +44,7 @@ __all__ = [
     "ItemAnalysisCache",
     "LateAnswer",
     "LoginFailure",
+    "ResetRequest",
     "MailMessage",
     "Reading",
     "Resolution",

@@ -97,12 +97,13 @@ class Answer(Base):
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
 
 
-LATE_DECISIONS = ("accepted",)
+LATE_DECISIONS = ("accepted", "declined")
 
 
 class LateAnswer(Base):
     """A journal entry that reached the server after the part closed: kept apart, never scored
-    by itself, until a proctor or coordinator accepts it into the record (audited)."""
+    by itself, until a proctor or coordinator accepts it into the record or declines it (both
+    audited; a declined answer stays here, never deleted)."""
 
     __tablename__ = "late_answer"
     __table_args__ = (
@@ -117,6 +118,8 @@ class LateAnswer(Base):
             "(decision IS NULL) = (decided_at IS NULL) AND (decision IS NULL) = (reason IS NULL)",
             name="decision_complete",
         ),
+        # one decision column: an answer is never both accepted and declined, and says who
+        CheckConstraint("(decision IS NULL) = (decided_by_id IS NULL)", name="decision_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

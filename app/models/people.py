@@ -58,6 +58,17 @@ class Approval(Base):
     user: Mapped[User] = relationship(back_populates="approvals")
 
 
+class ResetRequest(Base):
+    """A *Forgot password?* request, kept briefly to limit requests per address (whatever the
+    email: counting only known ones would tell which emails have accounts, so none is stored)."""
+
+    __tablename__ = "reset_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+
+
 class LoginFailure(Base):
     """A failed login, kept briefly to rate-limit guessing per account and per address."""
 
