@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from app.extensions import db
+
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -25,11 +27,25 @@ def writes(view):
     return view
 
 
+def begin_writing() -> None:
+    """End this request's read transaction so that the next one is a writer's (see below)."""
+    # A page that writes only now and then (the check-in on the rules page, the clock poll's
+    # "seen" mark) reads without the writer lock and, only when it must write, ends its read
+    # snapshot here: its objects expire and reload inside a transaction that holds the lock,
+    # where the service checks again before writing. Upgrading a read snapshot in place could
+    # fail with SQLITE_BUSY_SNAPSHOT once another writer has committed.
+    db.session.commit()  # nothing written yet: this only ends the snapshot
+    if has_request_context():  # (outside a request every transaction takes the lock anyway)
+        g._write_from_here = True
+
+
 def _wants_write_lock() -> bool:
     # Writers take SQLite's lock up front, so two autosaves queue on busy_timeout instead of
     # failing with "database is locked" when both try to upgrade a read lock. Pages that only
     # read start deferred transactions and do not queue behind writers.
     if not has_request_context():
+        return True
+    if g.pop("_write_from_here", False):
         return True
     if g.get("_committed"):
         # the view has committed its one write; what follows (lazy loads while rendering)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.roles import role_required
-from app.database import writes
+from app.database import begin_writing, writes
 from app.errors import render_error
 from app.exam import services, timing, views
 from app.extensions import db
@@ -57,13 +57,14 @@ def check():
 
 @bp.get("/seat/<int:seat_id>/<part>")
 @role_required("candidate")
-@writes
 def rules(seat_id: int, part: str):
     """The rules of a part before starting it; opening it checks the candidate in."""
     if part not in PARTS:
         abort(404)
     now = now_utc()
     seat = services.seat_of(current_user, seat_id)
+    if seat.checked_in_at is None:
+        begin_writing()  # only the first visit writes: read it again under the writer lock
     services.check_in(seat, now)
     db.session.commit()  # also ends the write transaction before rendering
     return render_template("exam/rules.html", **views.rules_context(seat, part, now))
@@ -182,11 +183,12 @@ def save(public_id: str):
 
 @bp.get("/attempt/<public_id>/clock")
 @role_required("candidate")
-@writes
 def clock(public_id: str):
     """The seconds left and the attempt's state, for the page's light re-sync poll."""
     now = now_utc()
     attempt = services.attempt_of(current_user, public_id)
+    if services.seen_due(attempt, now):
+        begin_writing()  # most polls only read: they take no writer lock
     services.note_seen(attempt, now)
     db.session.commit()  # nothing to write most polls: this just ends the transaction
     return render_template(
