@@ -63,10 +63,10 @@ def rules(seat_id: int, part: str):
         abort(404)
     now = now_utc()
     seat = services.seat_of(current_user, seat_id)
-    if seat.checked_in_at is None:
-        begin_writing()  # only the first visit writes: read it again under the writer lock
-    services.check_in(seat, now)
-    db.session.commit()  # also ends the write transaction before rendering
+    if seat.checked_in_at is None:  # only the first visit writes; later ones only read
+        begin_writing()  # (the seat is read again under the writer lock)
+        services.check_in(seat, now)
+        db.session.commit()  # ends the write before the page is built
     return render_template("exam/rules.html", **views.rules_context(seat, part, now))
 
 
@@ -190,15 +190,14 @@ def clock(public_id: str):
     if services.seen_due(attempt, now):
         begin_writing()  # most polls only read: they take no writer lock
     services.note_seen(attempt, now)
-    db.session.commit()  # nothing to write most polls: this just ends the transaction
-    return render_template(
-        "exam/_clock.html",
-        attempt=attempt,
-        seconds_left=timing.seconds_left(attempt, now),
-        state=timing.attempt_state(attempt, now),
+    reply = {  # read before the commit, which would make every attribute load again
+        "seconds_left": timing.seconds_left(attempt, now),
+        "state": timing.attempt_state(attempt, now),
         # a window that another one has replaced learns it here, before its next save
-        live=attempt.client_token in (None, request.args.get("client", attempt.client_token)),
-    )
+        "live": attempt.client_token in (None, request.args.get("client", attempt.client_token)),
+    }
+    db.session.commit()
+    return render_template("exam/_clock.html", **reply)
 
 
 @bp.post("/attempt/<public_id>/event")

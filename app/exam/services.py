@@ -195,9 +195,9 @@ def start_attempt(
     existing = attempt_for(seat, part)
     if existing is not None:
         return existing
-    if problem := start_problem(seat, part, now):
-        raise DeliveryError(problem, 409)
     form = form_for(seat, part)
+    if problem := start_problem(seat, part, now, form=form):
+        raise DeliveryError(problem, 409)
     rng = rng or random.Random(secrets.randbits(64))
     attempt = Attempt(
         seat=seat,
