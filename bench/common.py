@@ -107,7 +107,9 @@ def _password_hash(cost: str) -> str:
     # One hash for every account: argon2 per account would take minutes to seed. Verification
     # uses the parameters stored in the hash, so "production" logins cost what real ones do.
     if cost == "production":
-        hasher = PasswordHasher(Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST)
+        hasher = PasswordHasher(
+            Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST, parallelism=Config.ARGON2_PARALLELISM
+        )
     else:
         hasher = PasswordHasher(time_cost=1, memory_cost=8192)
     return hasher.hash(PASSWORD)
