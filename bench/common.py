@@ -108,7 +108,9 @@ def _password_hash(cost: str) -> str:
     # uses the parameters stored in the hash, so "production" logins cost what real ones do.
     if cost == "production":
         hasher = PasswordHasher(
-            Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST, parallelism=Config.ARGON2_PARALLELISM
+            Config.ARGON2_TIME_COST,
+            Config.ARGON2_MEMORY_COST,
+            parallelism=Config.ARGON2_PARALLELISM,
         )
     else:
         hasher = PasswordHasher(time_cost=1, memory_cost=8192)
