@@ -225,8 +225,12 @@ def default_workers() -> int:
 
 
 @contextmanager
-def gunicorn(database: Database, workers: int, threads: int = 4, backlog: int = 2048):
-    """gunicorn -k gthread on 127.0.0.1:<free port>; stopped (its whole group) on exit."""
+def gunicorn(
+    database: Database, workers: int, threads: int = 4, backlog: int = 2048, fsync_ms: float = 0
+):
+    """gunicorn -k gthread on 127.0.0.1:<free port>; stopped (its whole group) on exit.
+
+    `fsync_ms` > 0 emulates a slower disk: each fsync in the workers takes that much longer."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1])
     command = [
@@ -247,6 +251,7 @@ def gunicorn(database: Database, workers: int, threads: int = 4, backlog: int = 
         "4000",
         "-b",
         f"127.0.0.1:{port}",
+        *(["-c", str(ROOT / "bench" / "slow_disk.py")] if fsync_ms > 0 else []),
         "wsgi:app",
     ]
     env = {
@@ -254,6 +259,7 @@ def gunicorn(database: Database, workers: int, threads: int = 4, backlog: int = 
         "DATABASE_URL": database.url,
         "SECRET_KEY": "bench-" + os.urandom(8).hex(),
         "SESSION_COOKIE_SECURE": "0",  # plain http on 127.0.0.1; production runs behind TLS
+        "BENCH_FSYNC_MS": str(fsync_ms),
     }
     with log.open("w") as out:
         process = subprocess.Popen(
