@@ -59,6 +59,10 @@ class Config:
     #: Stored hashes are upgraded at the next sign-in when these change.
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "2"))
     ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "19456"))
+    # OWASP's argon2id profile (19 MiB, 2 passes) has one lane: the same work per guess as four
+    # lanes, but a sign-in keeps to one core instead of starting four threads that take both
+    # cores of a small server from the candidates' saves for a few milliseconds at a time
+    ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "1"))
     #: failed sign-ins of one account from one address before it must wait; the wait starts at
     #: LOGIN_FIRST_WAIT_SECONDS and doubles with each further failure up to LOGIN_MAX_WAIT_SECONDS.
     #: Failures from one address never make the owner wait at another (OWASP).

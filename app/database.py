@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from app.extensions import db
+
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -25,11 +27,25 @@ def writes(view):
     return view
 
 
+def begin_writing() -> None:
+    """End this request's read transaction so that the next one is a writer's (see below)."""
+    # A page that writes only now and then (the check-in on the rules page, the clock poll's
+    # "seen" mark) reads without the writer lock and, only when it must write, ends its read
+    # snapshot here: its objects expire and reload inside a transaction that holds the lock,
+    # where the service checks again before writing. Upgrading a read snapshot in place could
+    # fail with SQLITE_BUSY_SNAPSHOT once another writer has committed.
+    db.session.commit()  # nothing written yet: this only ends the snapshot
+    if has_request_context():  # (outside a request every transaction takes the lock anyway)
+        g._write_from_here = True
+
+
 def _wants_write_lock() -> bool:
     # Writers take SQLite's lock up front, so two autosaves queue on busy_timeout instead of
     # failing with "database is locked" when both try to upgrade a read lock. Pages that only
     # read start deferred transactions and do not queue behind writers.
     if not has_request_context():
+        return True
+    if g.pop("_write_from_here", False):
         return True
     if g.get("_committed"):
         # the view has committed its one write; what follows (lazy loads while rendering)
@@ -83,8 +99,9 @@ class SyncBarrier:
     """Group commit: wait until the WAL is fsynced past a commit, sharing fsyncs between waiters.
 
     A small file holds, under flock, when the last completed fsync began (CLOCK_MONOTONIC, which
-    every process of this host shares). A waiter whose commit ended before that moment is
-    already durable; otherwise it runs one fsync itself, covering every commit written so far.
+    every process of this host shares) and how many fsyncs ran (`fsync_count`, for the
+    benchmarks' saves per fsync). A waiter whose commit ended before that moment is already
+    durable; otherwise it runs one fsync itself, covering every commit written so far.
     """
 
     def __init__(self, database: str):
@@ -96,14 +113,25 @@ class SyncBarrier:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # behind at most one fsync in progress
-            stamp = os.pread(fd, 8, 0)
-            if len(stamp) == 8 and int.from_bytes(stamp, "little") >= committed_ns:
+            state = os.pread(fd, 16, 0)
+            if len(state) == 16 and int.from_bytes(state[:8], "little") >= committed_ns:
                 return  # someone's fsync started after this commit: it is on disk
+            count = int.from_bytes(state[8:], "little") if len(state) == 16 else 0
             began = time.monotonic_ns()
             self._fsync_wal()
-            os.pwrite(fd, began.to_bytes(8, "little"), 0)
+            os.pwrite(fd, began.to_bytes(8, "little") + (count + 1).to_bytes(8, "little"), 0)
         finally:
             os.close(fd)  # drops the flock
+
+    @staticmethod
+    def fsync_count(path: str) -> int:
+        """How many WAL fsyncs the barrier at `path` (the database's `.sync` file) has run."""
+        try:
+            with open(path, "rb") as file:
+                state = file.read(16)
+        except FileNotFoundError:
+            return 0
+        return int.from_bytes(state[8:], "little") if len(state) == 16 else 0
 
     def _fsync_wal(self) -> None:
         try:

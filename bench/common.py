@@ -107,7 +107,11 @@ def _password_hash(cost: str) -> str:
     # One hash for every account: argon2 per account would take minutes to seed. Verification
     # uses the parameters stored in the hash, so "production" logins cost what real ones do.
     if cost == "production":
-        hasher = PasswordHasher(Config.ARGON2_TIME_COST, Config.ARGON2_MEMORY_COST)
+        hasher = PasswordHasher(
+            Config.ARGON2_TIME_COST,
+            Config.ARGON2_MEMORY_COST,
+            parallelism=Config.ARGON2_PARALLELISM,
+        )
     else:
         hasher = PasswordHasher(time_cost=1, memory_cost=8192)
     return hasher.hash(PASSWORD)
@@ -221,8 +225,12 @@ def default_workers() -> int:
 
 
 @contextmanager
-def gunicorn(database: Database, workers: int, threads: int = 4, backlog: int = 2048):
-    """gunicorn -k gthread on 127.0.0.1:<free port>; stopped (its whole group) on exit."""
+def gunicorn(
+    database: Database, workers: int, threads: int = 4, backlog: int = 2048, fsync_ms: float = 0
+):
+    """gunicorn -k gthread on 127.0.0.1:<free port>; stopped (its whole group) on exit.
+
+    `fsync_ms` > 0 emulates a slower disk: each fsync in the workers takes that much longer."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1])
     command = [
@@ -243,6 +251,7 @@ def gunicorn(database: Database, workers: int, threads: int = 4, backlog: int = 
         "4000",
         "-b",
         f"127.0.0.1:{port}",
+        *(["-c", str(ROOT / "bench" / "slow_disk.py")] if fsync_ms > 0 else []),
         "wsgi:app",
     ]
     env = {
@@ -250,6 +259,7 @@ def gunicorn(database: Database, workers: int, threads: int = 4, backlog: int = 
         "DATABASE_URL": database.url,
         "SECRET_KEY": "bench-" + os.urandom(8).hex(),
         "SESSION_COOKIE_SECURE": "0",  # plain http on 127.0.0.1; production runs behind TLS
+        "BENCH_FSYNC_MS": str(fsync_ms),
     }
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -68,6 +68,7 @@ def test_one_fsync_covers_every_commit_made_before_it_began(tmp_path, monkeypatc
     assert len([p for p in synced if p.endswith("-wal")]) == 1
     barrier.wait(time.monotonic_ns())  # a commit after it began needs a new fsync
     assert len([p for p in synced if p.endswith("-wal")]) == 2
+    assert SyncBarrier.fsync_count(f"{path}.sync") == 2  # what the benchmarks read
 
 
 def test_a_second_writer_waits_until_the_first_releases(tmp_path):

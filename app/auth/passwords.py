@@ -11,6 +11,7 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(
         time_cost=current_app.config["ARGON2_TIME_COST"],
         memory_cost=current_app.config["ARGON2_MEMORY_COST"],
+        parallelism=current_app.config["ARGON2_PARALLELISM"],
     )
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.roles import role_required
-from app.database import writes
+from app.database import begin_writing, writes
 from app.errors import render_error
 from app.exam import services, timing, views
 from app.extensions import db
@@ -57,15 +57,16 @@ def check():
 
 @bp.get("/seat/<int:seat_id>/<part>")
 @role_required("candidate")
-@writes
 def rules(seat_id: int, part: str):
     """The rules of a part before starting it; opening it checks the candidate in."""
     if part not in PARTS:
         abort(404)
     now = now_utc()
     seat = services.seat_of(current_user, seat_id)
-    services.check_in(seat, now)
-    db.session.commit()  # also ends the write transaction before rendering
+    if seat.checked_in_at is None:  # only the first visit writes; later ones only read
+        begin_writing()  # (the seat is read again under the writer lock)
+        services.check_in(seat, now)
+        db.session.commit()  # ends the write before the page is built
     return render_template("exam/rules.html", **views.rules_context(seat, part, now))
 
 
@@ -182,21 +183,21 @@ def save(public_id: str):
 
 @bp.get("/attempt/<public_id>/clock")
 @role_required("candidate")
-@writes
 def clock(public_id: str):
     """The seconds left and the attempt's state, for the page's light re-sync poll."""
     now = now_utc()
     attempt = services.attempt_of(current_user, public_id)
+    if services.seen_due(attempt, now):
+        begin_writing()  # most polls only read: they take no writer lock
     services.note_seen(attempt, now)
-    db.session.commit()  # nothing to write most polls: this just ends the transaction
-    return render_template(
-        "exam/_clock.html",
-        attempt=attempt,
-        seconds_left=timing.seconds_left(attempt, now),
-        state=timing.attempt_state(attempt, now),
+    reply = {  # read before the commit, which would make every attribute load again
+        "seconds_left": timing.seconds_left(attempt, now),
+        "state": timing.attempt_state(attempt, now),
         # a window that another one has replaced learns it here, before its next save
-        live=attempt.client_token in (None, request.args.get("client", attempt.client_token)),
-    )
+        "live": attempt.client_token in (None, request.args.get("client", attempt.client_token)),
+    }
+    db.session.commit()
+    return render_template("exam/_clock.html", **reply)
 
 
 @bp.post("/attempt/<public_id>/event")

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import audit
 from app.exam import scoring, timing
 from app.exam.content import form_content
 from app.extensions import db
 from app.localtime import local_label
-from app.models import Answer, Attempt, Form, LateAnswer, Result, Seat, SittingForm, User
+from app.models import Answer, Attempt, Form, FormEntry, LateAnswer, Result, Seat, SittingForm, User
 
 
 class DeliveryError(Exception):
@@ -63,6 +63,7 @@ class SaveOutcome:
     answer: Answer
     seconds_left: int
     saved_at: datetime
+    seq: int  # the stored snapshot's (so the reply needs no reload after the commit)
 
 
 def grace() -> timedelta:
@@ -115,6 +116,13 @@ def form_for(seat: Seat, part: str) -> Form | None:
     return db.session.scalar(stmt.order_by(Form.version.desc(), Form.id.desc()).limit(1))
 
 
+def entry_count(form: Form) -> int:
+    """How many items (Part One) or vignettes (Part Two) the form holds, counted in SQL."""
+    column = FormEntry.item_id if form.part == "MC" else FormEntry.vignette_id
+    stmt = select(func.count()).where(FormEntry.form_id == form.id, column.is_not(None))
+    return db.session.scalar(stmt) or 0
+
+
 def _shuffled(values: list, rng: random.Random, shuffle: bool) -> list:
     values = list(values)
     if shuffle:
@@ -122,8 +130,11 @@ def _shuffled(values: list, rng: random.Random, shuffle: bool) -> list:
     return values
 
 
-def start_problem(seat: Seat, part: str, now: datetime) -> str | None:
-    """Why this part cannot start now, or None."""
+_NOT_LOOKED_UP = object()
+
+
+def start_problem(seat: Seat, part: str, now: datetime, form=_NOT_LOOKED_UP) -> str | None:
+    """Why this part cannot start now, or None (`form`: form_for's answer, if already asked)."""
     if seat.voided_at is not None:
         return "This seat was voided by the proctor."
     if not seat.sits(part):
@@ -136,7 +147,9 @@ def start_problem(seat: Seat, part: str, now: datetime) -> str | None:
         first = attempt_for(seat, "MC")
         if first is None or not timing.is_closed(first, now):
             return "Part Two opens when Part One is submitted."
-    if form_for(seat, part) is None:
+    if form is _NOT_LOOKED_UP:
+        form = form_for(seat, part)
+    if form is None:
         return "No form for this part is set up for your sitting; please tell the proctor."
     return None
 
@@ -182,9 +195,9 @@ def start_attempt(
     existing = attempt_for(seat, part)
     if existing is not None:
         return existing
-    if problem := start_problem(seat, part, now):
-        raise DeliveryError(problem, 409)
     form = form_for(seat, part)
+    if problem := start_problem(seat, part, now, form=form):
+        raise DeliveryError(problem, 409)
     rng = rng or random.Random(secrets.randbits(64))
     attempt = Attempt(
         seat=seat,
@@ -326,7 +339,9 @@ def _apply_snapshot(
         attempt.last_seq = max(attempt.last_seq, seq)
     attempt.last_seen_at = now
     db.session.flush()
-    return SaveOutcome(applied, answer, timing.seconds_left(attempt, now), answer.saved_at)
+    return SaveOutcome(
+        applied, answer, timing.seconds_left(attempt, now), answer.saved_at, answer.seq
+    )
 
 
 def _check_seq(seq: int) -> None:
@@ -402,11 +417,16 @@ SEEN_EVERY = timedelta(seconds=30)
 FOCUS_EVENTS = {"blur", "hidden"}
 
 
-def note_seen(attempt: Attempt, now: datetime) -> bool:
-    """Remember that the page is alive (coarsely, so polls rarely write); True if written."""
+def seen_due(attempt: Attempt, now: datetime) -> bool:
+    """Whether a poll now would write the attempt's "seen" mark (coarse: most polls do not)."""
     if timing.is_closed(attempt, now):
         return False
-    if attempt.last_seen_at is not None and now - attempt.last_seen_at < SEEN_EVERY:
+    return attempt.last_seen_at is None or now - attempt.last_seen_at >= SEEN_EVERY
+
+
+def note_seen(attempt: Attempt, now: datetime) -> bool:
+    """Remember that the page is alive (coarsely, so polls rarely write); True if written."""
+    if not seen_due(attempt, now):
         return False
     attempt.last_seen_at = now
     db.session.flush()

@@ -104,8 +104,11 @@ def rules_context(seat: Seat, part: str, now: datetime) -> dict:
         "part": part,
         "label": PART_LABELS[part],
         "form": form,
+        # counted, not loaded: every candidate of a sitting opens this page, the 60 items
+        # would be read for a number
+        "entry_count": services.entry_count(form) if form else 0,
         "minutes": part_minutes(seat, form) if form else None,
-        "problem": services.start_problem(seat, part, now),
+        "problem": services.start_problem(seat, part, now, form=form),
         "attempt": services.attempt_for(seat, part),
     }
 

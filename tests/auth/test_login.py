@@ -145,3 +145,25 @@ def test_stored_hash_is_upgraded_when_cost_settings_change(app, client, create_u
     with app.app_context():
         new = db.session.get(User, user.id).password_hash
     assert new != old and f"t={app.config['ARGON2_TIME_COST']}" in new
+
+
+def test_hashes_have_one_lane_and_four_lane_hashes_are_upgraded_at_sign_in(
+    app, client, create_user_
+):
+    from argon2 import PasswordHasher
+
+    from tests.conftest import PASSWORD
+
+    user = create_user_("candidate")
+    with app.app_context():
+        assert ",p=1$" in db.session.get(User, user.id).password_hash
+        # what earlier versions stored: the same passes and memory over four lanes
+        four_lanes = PasswordHasher(
+            app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"], parallelism=4
+        ).hash(PASSWORD)
+        db.session.get(User, user.id).password_hash = four_lanes
+        db.session.commit()
+    assert sign_in(client, user.email).status_code == 302
+    with app.app_context():
+        upgraded = db.session.get(User, user.id).password_hash
+    assert upgraded != four_lanes and ",p=1$" in upgraded
