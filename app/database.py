@@ -27,6 +27,12 @@ def writes(view):
     return view
 
 
+def reads_first(view):
+    """Mark a POST view that reads before it writes and calls begin_writing() in between."""
+    view.reads_first = True
+    return view
+
+
 def begin_writing() -> None:
     """End this request's read transaction so that the next one is a writer's (see below)."""
     # A page that writes only now and then (the check-in on the rules page, the clock poll's
@@ -51,9 +57,9 @@ def _wants_write_lock() -> bool:
         # the view has committed its one write; what follows (lazy loads while rendering)
         # only reads, and must not hold the writer lock until the request ends
         return False
-    if request.method not in READ_ONLY_METHODS:
-        return True
     view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in READ_ONLY_METHODS:
+        return not getattr(view, "reads_first", False)
     return bool(getattr(view, "writes_on_get", False))
 
 
