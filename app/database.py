@@ -27,6 +27,12 @@ def writes(view):
     return view
 
 
+def reads_first(view):
+    """Mark a POST view that reads before it writes and calls begin_writing() in between."""
+    view.reads_first = True
+    return view
+
+
 def begin_writing() -> None:
     """End this request's read transaction so that the next one is a writer's (see below)."""
     # A page that writes only now and then (the check-in on the rules page, the clock poll's
@@ -51,9 +57,9 @@ def _wants_write_lock() -> bool:
         # the view has committed its one write; what follows (lazy loads while rendering)
         # only reads, and must not hold the writer lock until the request ends
         return False
-    if request.method not in READ_ONLY_METHODS:
-        return True
     view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in READ_ONLY_METHODS:
+        return not getattr(view, "reads_first", False)
     return bool(getattr(view, "writes_on_get", False))
 
 
@@ -112,16 +118,27 @@ class SyncBarrier:
         """Return once a WAL fsync that began after `committed_ns` has completed."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # behind at most one fsync in progress
-            state = os.pread(fd, 16, 0)
-            if len(state) == 16 and int.from_bytes(state[:8], "little") >= committed_ns:
+            # shared first: every waiter whose commit an fsync already covers leaves together
+            # (under load, queueing them one by one on the exclusive lock made a convoy)
+            fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while an fsync is running
+            if self._synced_since(fd, committed_ns):
                 return  # someone's fsync started after this commit: it is on disk
+            fcntl.flock(fd, fcntl.LOCK_EX)  # (not atomic: another may fsync in between)
+            if self._synced_since(fd, committed_ns):
+                return
+            state = os.pread(fd, 16, 0)
             count = int.from_bytes(state[8:], "little") if len(state) == 16 else 0
             began = time.monotonic_ns()
             self._fsync_wal()
             os.pwrite(fd, began.to_bytes(8, "little") + (count + 1).to_bytes(8, "little"), 0)
         finally:
             os.close(fd)  # drops the flock
+
+    @staticmethod
+    def _synced_since(fd: int, committed_ns: int) -> bool:
+        # written only under the exclusive lock, so a reader holding either lock sees it whole
+        state = os.pread(fd, 16, 0)
+        return len(state) == 16 and int.from_bytes(state[:8], "little") >= committed_ns
 
     @staticmethod
     def fsync_count(path: str) -> int:

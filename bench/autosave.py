@@ -142,7 +142,7 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=64, help="concurrent candidates")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--workers", type=int, default=common.default_workers())
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=common.DEFAULT_THREADS)
     parser.add_argument(
         "--hash",
         choices=["cheap", "production"],

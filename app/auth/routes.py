@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import services, tokens
 from app.auth.roles import ROLE_HOME
+from app.database import begin_writing, reads_first
 from app.extensions import db
 from app.models import now_utc
 
@@ -36,6 +37,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_first
 def login():
     """Sign in with email and password."""
     if request.method == "GET":
@@ -43,10 +45,10 @@ def login():
     address, now = request.remote_addr or "unknown", now_utc()
     email, password = request.form.get("email", ""), request.form.get("password", "")
     try:
-        candidate = services.find_login(email, address, now)
+        candidate = services.find_login(email, address, now)  # read without the writer lock
         # End the read before the deliberately slow password check, so no database lock is
-        # held while it runs (on SQLite a writer's lock would stall every autosave meanwhile).
-        db.session.rollback()
+        # held while it runs; what follows writes (a failure, or clearing them) under the lock.
+        begin_writing()
         user = services.complete_login(candidate, password, address, now)
     except services.LoginRefused as refused:
         db.session.commit()  # the failure counts toward the rate limit

@@ -76,7 +76,7 @@ def gate(seat_id: int, part: str):
     """The waiting room's poll: the start button once admitted (then 286 stops the poll)."""
     if part not in PARTS:
         abort(404)
-    context = views.rules_context(services.seat_of(current_user, seat_id), part, now_utc())
+    context = views.gate_context(services.seat_of(current_user, seat_id), part, now_utc())
     status = 200 if context["problem"] else 286
     return render_template("exam/_gate.html", **context), status
 

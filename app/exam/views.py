@@ -113,6 +113,18 @@ def rules_context(seat: Seat, part: str, now: datetime) -> dict:
     }
 
 
+def gate_context(seat: Seat, part: str, now: datetime) -> dict:
+    """The waiting room's poll: why the seat still waits, or the way in (no form details)."""
+    # polled every 5 s by every waiting candidate: only what _gate.html shows
+    return {
+        "seat": seat,
+        "part": part,
+        "label": PART_LABELS[part],
+        "problem": services.start_problem(seat, part, now),
+        "attempt": services.attempt_for(seat, part),
+    }
+
+
 @dataclass
 class Offered:
     vignette: object

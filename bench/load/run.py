@@ -2,7 +2,7 @@
 
 A fresh database (temp SQLite file, or the `bench` schema of DATABASE_URL with --db postgres) is
 seeded with N admitted candidates on the sample 60-item Part One, and gunicorn serves the app on
-127.0.0.1 (gthread, 2 x cores workers, 4 threads). Candidate i begins at i/N of the window (a
+127.0.0.1 (gthread, 3 x cores workers, 2 threads). Candidate i begins at i/N of the window (a
 synchronized start spread over --window seconds): GET /login, POST /login, GET the Part One
 rules, POST start, GET the exam page; then it autosaves one answer every --interval seconds (the
 first at a random point of the first interval), one request in flight at a time, until the run
@@ -266,7 +266,7 @@ def main() -> int:
     parser.add_argument("--steps", default="250,500,1000,2000,3000")
     parser.add_argument("--p99-limit", type=float, default=300.0, help="ms, for --search")
     parser.add_argument("--workers", type=int, default=common.default_workers())
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=common.DEFAULT_THREADS)
     parser.add_argument(
         "--hash",
         choices=["production", "cheap"],

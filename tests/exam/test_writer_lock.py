@@ -1,8 +1,8 @@
 """Pages that write only now and then take SQLite's writer lock only when they write.
 
-Every writer queues on one lock; the waiting room's rules page and the exam page's clock poll
-are opened by every candidate of a sitting, so when they would write nothing they must read in
-a deferred transaction, and when they do write it must happen under the lock."""
+Every writer queues on one lock; the waiting room's rules page, the exam page's clock poll and
+sign-in are reached by every candidate of a sitting, so what they only read must be read in a
+deferred transaction, and what they write must be written under the lock."""
 
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Attempt, Seat
-from tests.conftest import sign_in
+from tests.conftest import PASSWORD, csrf_from, sign_in
 from tests.exam.test_delivery import start
 
 
@@ -85,3 +85,25 @@ def test_the_clock_poll_writes_its_seen_mark_under_the_lock_and_otherwise_only_r
     with app.app_context():
         seen = db.session.query(Attempt).filter_by(public_id=public_id).one().last_seen_at
     assert seen.replace(tzinfo=UTC) == later.replace(microsecond=later.microsecond)
+
+
+def test_sign_in_reads_without_the_writer_lock_and_writes_under_it(
+    app, client, create_user_, sqlite_only
+):
+    user = create_user_("candidate")
+    token = csrf_from(client.get("/login").text)
+    form = {"email": user.email, "password": "not-the-password", "csrf_token": token}
+    with begins(app) as failed:
+        assert client.post("/login", data=form).status_code == 401
+    # the waits and the account are read first, without the lock; the failure is written with it
+    assert failed[0] == "BEGIN"
+    assert "INSERT after BEGIN IMMEDIATE" in failed
+    assert not any(
+        s.startswith(("INSERT after BEGIN", "UPDATE after BEGIN", "DELETE after BEGIN"))
+        and "IMMEDIATE" not in s
+        for s in failed
+    )
+    form["password"] = PASSWORD
+    with begins(app) as succeeded:
+        assert client.post("/login", data=form).status_code == 302
+    assert succeeded[0] == "BEGIN" and "DELETE after BEGIN IMMEDIATE" in succeeded
