@@ -70,17 +70,9 @@ class Attempt(Base):
     )
 
 
-class Answer(Base):
-    """The latest whole-answer snapshot for one item or vignette of an attempt."""
+class AnswerSnapshot:
+    """What a save carries for one question: kept as the answer, or held apart when late."""
 
-    __tablename__ = "answer"
-    __table_args__ = (
-        UniqueConstraint("attempt_id", "item_id"),
-        UniqueConstraint("attempt_id", "vignette_id"),
-        CheckConstraint("(item_id IS NULL) <> (vignette_id IS NULL)", name="item_xor_vignette"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(
         ForeignKey("attempt.id", ondelete="CASCADE"), index=True
     )
@@ -91,6 +83,19 @@ class Answer(Base):
     flagged: Mapped[bool] = mapped_column(default=False)
     #: Part Two: the candidate chose this vignette as one of the k to answer
     chosen: Mapped[bool] = mapped_column(default=False)
+
+
+class Answer(AnswerSnapshot, Base):
+    """The latest whole-answer snapshot for one item or vignette of an attempt."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "item_id"),
+        UniqueConstraint("attempt_id", "vignette_id"),
+        CheckConstraint("(item_id IS NULL) <> (vignette_id IS NULL)", name="item_xor_vignette"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     saved_at: Mapped[datetime] = mapped_column(default=now_utc)
 
@@ -100,7 +105,7 @@ class Answer(Base):
 LATE_DECISIONS = ("accepted", "declined")
 
 
-class LateAnswer(Base):
+class LateAnswer(AnswerSnapshot, Base):
     """A journal entry that reached the server after the part closed: kept apart, never scored
     by itself, until a proctor or coordinator accepts it into the record or declines it (both
     audited; a declined answer stays here, never deleted)."""
@@ -123,14 +128,6 @@ class LateAnswer(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(
-        ForeignKey("attempt.id", ondelete="CASCADE"), index=True
-    )
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
-    vignette_id: Mapped[int | None] = mapped_column(ForeignKey("vignette.id"))
-    value: Mapped[str] = mapped_column(Text, default="")
-    flagged: Mapped[bool] = mapped_column(default=False)
-    chosen: Mapped[bool] = mapped_column(default=False)
     seq: Mapped[int]
     #: when the browser says the change was made (its clock, corrected by the server's offset)
     client_at: Mapped[datetime | None]
